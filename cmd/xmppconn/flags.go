@@ -1,0 +1,151 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/xmppconn/xmppconn/auth"
+	"github.com/xmppconn/xmppconn/xmppconn"
+)
+
+// connFlags are the flags shared by the commands that connect.
+type connFlags struct {
+	domain      string
+	jid         string
+	passwordEnv string
+	allowPlain  bool
+	mechanisms  string
+	caFile      string
+	timeout     time.Duration
+	json        bool
+	verbose     bool
+}
+
+func (f *connFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.domain, "domain", "", "XMPP domain (default: the domain of --jid, else the URL host)")
+	fs.StringVar(&f.jid, "jid", "", "bare JID to log in as; without it, SASL ANONYMOUS")
+	fs.StringVar(&f.passwordEnv, "password-env", "", "name of the environment variable holding the password")
+	fs.BoolVar(&f.allowPlain, "allow-plain", false, "permit SASL PLAIN without TLS")
+	fs.StringVar(&f.mechanisms, "mechanisms", "", "comma-separated SASL mechanisms to allow, in order of preference")
+	fs.StringVar(&f.caFile, "ca-file", "", "PEM file of CA certificates to trust")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up connecting after this long")
+	fs.BoolVar(&f.json, "json", false, "print one JSON object per event")
+	fs.BoolVar(&f.verbose, "v", false, "debug logs on stderr")
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments, and returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// usageError is a mistake in the command line (exit status 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// config builds the Connection config from the flags and the URL.
+func (f *connFlags) config(rawURL string, getenv func(string) string, stderr io.Writer) (xmppconn.Config, error) {
+	var cfg xmppconn.Config
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return cfg, &usageError{fmt.Sprintf("%q is not a URL (want ws://, wss://, http:// or https://)", redactURL(rawURL))}
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "ws", "wss", "http", "https":
+	default:
+		return cfg, &usageError{fmt.Sprintf("unsupported URL scheme %q (want ws, wss, http or https)", u.Scheme)}
+	}
+	cfg.URL = rawURL
+	cfg.Domain = f.domain
+	cfg.AllowPlain = f.allowPlain
+	if f.jid != "" {
+		j, err := jid.Parse(f.jid)
+		if err != nil || j.Localpart() == "" {
+			return cfg, &usageError{fmt.Sprintf("--jid %q is not a JID of the form user@domain", f.jid)}
+		}
+		cfg.Credentials.Username = j.Localpart()
+		cfg.Resource = j.Resourcepart()
+		if cfg.Domain == "" {
+			cfg.Domain = j.Domainpart()
+		}
+		if f.passwordEnv == "" {
+			return cfg, &usageError{"--jid needs --password-env NAME (passwords are never taken from flags)"}
+		}
+	}
+	if f.passwordEnv != "" {
+		if f.jid == "" {
+			return cfg, &usageError{"--password-env needs --jid"}
+		}
+		pw := getenv(f.passwordEnv)
+		if pw == "" {
+			return cfg, &usageError{fmt.Sprintf("environment variable %s is empty or not set", f.passwordEnv)}
+		}
+		cfg.Credentials.Password = auth.NewSecret(pw)
+	}
+	if f.mechanisms != "" {
+		for _, m := range strings.Split(f.mechanisms, ",") {
+			if m = strings.TrimSpace(m); m != "" {
+				cfg.Mechanisms = append(cfg.Mechanisms, strings.ToUpper(m))
+			}
+		}
+	}
+	if f.caFile != "" {
+		pem, err := os.ReadFile(f.caFile)
+		if err != nil {
+			return cfg, &usageError{fmt.Sprintf("--ca-file: %v", err)}
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return cfg, &usageError{fmt.Sprintf("--ca-file %s holds no PEM certificate", f.caFile)}
+		}
+		cfg.TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	if f.timeout <= 0 {
+		return cfg, &usageError{"--timeout must be positive"}
+	}
+	if f.verbose {
+		cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return cfg, nil
+}
+
+// redactURL hides a token in a URL before it is printed.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	q := u.Query()
+	if q.Has("token") {
+		q.Set("token", "REDACTED")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+var errHelp = flag.ErrHelp
+
+func isHelp(err error) bool { return errors.Is(err, errHelp) }

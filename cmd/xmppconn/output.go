@@ -1,0 +1,89 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/xmppconn/xmppconn/events"
+)
+
+// printer writes one line per event, as text or JSON. It runs on the
+// connection's event goroutine, one event at a time.
+type printer struct {
+	w     io.Writer
+	json  bool
+	start time.Time // monotonic: taken before any DNS lookup, dial or request
+}
+
+// elapsedMS is the time since start in milliseconds, to the microsecond.
+func (p *printer) elapsedMS() float64 {
+	return float64(time.Since(p.start).Microseconds()) / 1000
+}
+
+func (p *printer) print(e events.Event) {
+	ms := p.elapsedMS()
+	if p.json {
+		p.printJSON(e, ms)
+		return
+	}
+	fmt.Fprintf(p.w, "%10.3f ms  %s%s\n", ms, e.Type(), describe(e))
+}
+
+// printJSON writes the event's payload fields with "event" and
+// "elapsed_ms" added.
+func (p *printer) printJSON(e events.Event, ms float64) {
+	line := map[string]any{}
+	if b, err := json.Marshal(e); err == nil {
+		_ = json.Unmarshal(b, &line)
+	}
+	line["event"] = string(e.Type())
+	line["elapsed_ms"] = ms
+	b, err := json.Marshal(line)
+	if err != nil {
+		return
+	}
+	b = append(b, '\n')
+	_, _ = p.w.Write(b)
+}
+
+// describe is the human-readable tail of a text line.
+func describe(e events.Event) string {
+	switch v := e.(type) {
+	case events.StateChange:
+		return fmt.Sprintf("  %s -> %s", v.From, v.State)
+	case events.Established:
+		s := "  jid=" + v.JID
+		if v.Resumed {
+			s += " resumed"
+		}
+		return s
+	case *events.Failed:
+		return failedText(v)
+	case events.Failed:
+		return failedText(&v)
+	case events.Disconnected:
+		if v.Message != "" {
+			return "  " + v.Message
+		}
+	case events.Redirected:
+		return fmt.Sprintf("  %s to %s (followed: %t)", v.Kind, v.Target, v.Followed)
+	case events.TokenExpired:
+		if v.Expires != "" {
+			return "  expired " + v.Expires
+		}
+	}
+	return ""
+}
+
+func failedText(f *events.Failed) string {
+	s := "  " + string(f.Err)
+	if f.Reason != "" {
+		s += ": " + f.Reason
+	}
+	if c := f.Details.Condition; c != "" && c != f.Reason {
+		s += " (condition " + c + ")"
+	}
+	return s
+}

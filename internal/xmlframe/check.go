@@ -1,0 +1,173 @@
+package xmlframe
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"strings"
+
+	"github.com/xmppconn/xmppconn/transport"
+)
+
+// Check verifies that elem is exactly one well-formed element (leading and
+// trailing whitespace allowed) within l (zero fields mean the defaults):
+// at most l.MaxElementSize bytes without that whitespace, and at most
+// l.MaxDepth levels of nesting, the root counting as one.
+//
+// Well-formed here means what XMPP allows (RFC 6120 §11): XML syntax as
+// encoding/xml checks it, end tags that match, every prefix declared, no
+// duplicate attributes, and no comments, processing instructions or DOCTYPE.
+// A broken bound gives a *transport.LimitError, anything else a
+// *SyntaxError.
+func Check(elem []byte, l transport.Limits) error {
+	l = l.WithDefaults()
+	elem = trimSpace(elem)
+	if len(elem) > l.MaxElementSize {
+		return &transport.LimitError{What: "element size", Limit: l.MaxElementSize}
+	}
+	if len(elem) == 0 {
+		return &SyntaxError{Op: "check", Offset: -1, Msg: "no element"}
+	}
+
+	d := xml.NewDecoder(bytes.NewReader(elem))
+	var (
+		stack  []xml.Name // raw names of the open elements
+		scopes []scope    // declared prefixes, innermost last
+		done   bool       // the root element ended
+	)
+	fail := func(msg string) error {
+		return &SyntaxError{Op: "check", Offset: d.InputOffset(), Msg: msg}
+	}
+	for {
+		tok, err := d.RawToken()
+		if errors.Is(err, io.EOF) {
+			if !done {
+				return fail("unexpected end of element")
+			}
+			return nil
+		}
+		if err != nil {
+			return &SyntaxError{Op: "check", Offset: d.InputOffset(), Msg: "malformed element", Err: err}
+		}
+		if done {
+			if cd, ok := tok.(xml.CharData); ok && len(trimSpace(cd)) == 0 {
+				continue
+			}
+			return fail("data after the element")
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if len(stack) == l.MaxDepth {
+				return &transport.LimitError{What: "nesting depth", Limit: l.MaxDepth}
+			}
+			stack = append(stack, t.Name)
+			if !validQName(t.Name) {
+				return fail("invalid name " + rawName(t.Name))
+			}
+			for i, a := range t.Attr {
+				if !validQName(a.Name) {
+					return fail("invalid attribute name " + rawName(a.Name))
+				}
+				if a.Name.Space == "xmlns" && a.Value == "" {
+					return fail("empty namespace for prefix " + a.Name.Local)
+				}
+				for _, b := range t.Attr[:i] {
+					if a.Name == b.Name {
+						return fail("duplicate attribute " + rawName(a.Name))
+					}
+				}
+				if a.Name.Space == "xmlns" {
+					scopes = append(scopes, scope{prefix: a.Name.Local, depth: len(stack)})
+				}
+			}
+			if !declared(t.Name.Space, scopes, true) {
+				return fail("undeclared prefix " + t.Name.Space)
+			}
+			for _, a := range t.Attr {
+				if !declared(a.Name.Space, scopes, false) {
+					return fail("undeclared prefix " + a.Name.Space)
+				}
+			}
+		case xml.EndElement:
+			if len(stack) == 0 {
+				return fail("end tag without start tag")
+			}
+			if top := stack[len(stack)-1]; top != t.Name {
+				return fail("end tag " + rawName(t.Name) + " does not match " + rawName(top))
+			}
+			stack = stack[:len(stack)-1]
+			for len(scopes) > 0 && scopes[len(scopes)-1].depth > len(stack) {
+				scopes = scopes[:len(scopes)-1]
+			}
+			done = len(stack) == 0
+		case xml.CharData:
+			if len(stack) == 0 {
+				return fail("text outside the element")
+			}
+		case xml.Comment:
+			return fail("comment not allowed")
+		case xml.ProcInst:
+			return fail("processing instruction not allowed")
+		case xml.Directive:
+			return fail("DOCTYPE or directive not allowed")
+		}
+	}
+}
+
+// scope is one prefix declaration, made on the element at depth.
+type scope struct {
+	prefix string
+	depth  int
+}
+
+// declared reports whether prefix may be used: no prefix, the reserved xml
+// prefix, xmlns on attributes, or a prefix declared in scopes.
+func declared(prefix string, scopes []scope, element bool) bool {
+	switch prefix {
+	case "", "xml":
+		return true
+	case "xmlns":
+		return !element
+	}
+	for _, s := range scopes {
+		if s.prefix == prefix {
+			return true
+		}
+	}
+	return false
+}
+
+// validQName reports whether the raw name n has the form of a QName of
+// Namespaces in XML: an optional prefix and a local part, each an NCName.
+// encoding/xml checks the characters of the whole name but not where the
+// colon is, nor what follows it.
+func validQName(n xml.Name) bool {
+	return (n.Space == "" || validNCName(n.Space)) && validNCName(n.Local)
+}
+
+func validNCName(s string) bool {
+	if s == "" || strings.IndexByte(s, ':') >= 0 {
+		return false
+	}
+	c := s[0]
+	return !(c >= '0' && c <= '9' || c == '-' || c == '.')
+}
+
+func rawName(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
+}
+
+// trimSpace removes leading and trailing XML whitespace.
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}

@@ -1,0 +1,188 @@
+package xmlframe
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/xmppconn/xmppconn/transport"
+)
+
+// FuzzSplitter feeds arbitrary bytes, cut in three writes, to a Splitter. It
+// must never panic, and every element it emits is a piece of the input in
+// order. When the input is a sequence of elements that pass Check (found by
+// encoding/xml, independently of the Splitter), the Splitter must emit
+// exactly those elements: each passes Check, and their concatenation is the
+// input without the whitespace between them.
+func FuzzSplitter(f *testing.F) {
+	for _, s := range []string{
+		"<a/>",
+		"<message xmlns='jabber:client' to='a@b'><body>hi &amp; bye</body></message>\n<presence/>",
+		"<?xml version='1.0'?><iq type='get' id='1'><ping xmlns='urn:xmpp:ping'/></iq></stream:stream>",
+		`<a b='x>y' c="/>"><![CDATA[<b>]]></a>`,
+		"<stream:features xmlns:stream='http://etherx.jabber.org/streams'><a/></stream:features>",
+		"<a><a><a/></a></a>",
+		"<a><!-- c --></a>",
+	} {
+		f.Add([]byte(s), uint(len(s)/3), uint(len(s)/2))
+	}
+	f.Fuzz(func(t *testing.T, input []byte, cut1, cut2 uint) {
+		n := uint(len(input) + 1)
+		i, j := int(cut1%n), int(cut2%n)
+		if i > j {
+			i, j = j, i
+		}
+		var got [][]byte
+		var s Splitter
+		var err error
+		for _, c := range [][]byte{input[:i], input[i:j], input[j:]} {
+			err = s.Write(c, func(e []byte) error {
+				got = append(got, bytes.Clone(e))
+				return nil
+			})
+			if err != nil {
+				break
+			}
+		}
+
+		// Emitted elements are pieces of the input, in order.
+		pos := 0
+		for _, e := range got {
+			k := bytes.Index(input[pos:], e)
+			if k < 0 || e[0] != '<' || e[len(e)-1] != '>' {
+				t.Fatalf("emitted %q is not the next element of the input %q", e, input)
+			}
+			pos += k + len(e)
+		}
+
+		want, ok := oracle(input)
+		if !ok {
+			return
+		}
+		if err != nil {
+			t.Fatalf("input %q of valid elements: Splitter error %v", input, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("input %q (-want +got):\n%s", input, diff)
+		}
+		for _, e := range got {
+			if err := Check(e, transport.Limits{MaxElementSize: len(input) + 1, MaxDepth: len(input) + 1}); err != nil {
+				t.Fatalf("emitted %q fails Check: %v", e, err)
+			}
+		}
+		if cat, rest := bytes.Join(got, nil), stripBetween(input, want); !bytes.Equal(cat, rest) {
+			t.Fatalf("concatenation %q, want %q", cat, rest)
+		}
+		if s.Buffered() != 0 || s.Ended() {
+			t.Fatalf("Buffered() = %d, Ended() = %v after complete elements", s.Buffered(), s.Ended())
+		}
+	})
+}
+
+// oracle finds the top-level elements of input with encoding/xml. It reports
+// false unless input is only elements that pass Check, whitespace, and XML
+// declarations between them.
+func oracle(input []byte) ([][]byte, bool) {
+	d := xml.NewDecoder(bytes.NewReader(input))
+	var elems [][]byte
+	depth := 0
+	var start int64
+	for {
+		off := d.InputOffset()
+		tok, err := d.RawToken()
+		if errors.Is(err, io.EOF) {
+			return elems, depth == 0
+		}
+		if err != nil {
+			return nil, false
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				start = off
+			}
+			depth++
+		case xml.EndElement:
+			depth--
+			if depth < 0 {
+				return nil, false
+			}
+			if depth == 0 {
+				e := input[start:d.InputOffset()]
+				if Check(e, transport.Limits{MaxElementSize: len(input) + 1, MaxDepth: len(input) + 1}) != nil {
+					return nil, false
+				}
+				elems = append(elems, e)
+			}
+		case xml.CharData:
+			if depth == 0 && len(trimSpace(input[off:d.InputOffset()])) != 0 {
+				return nil, false
+			}
+		case xml.ProcInst:
+			// The Splitter drops only "<?xml" followed by space or "?".
+			raw := input[off:d.InputOffset()]
+			if depth != 0 || t.Target != "xml" || len(raw) < 6 || !isSpace(raw[5]) && raw[5] != '?' {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+}
+
+// stripBetween returns input without what lies between and around the
+// elements it holds (want, in order).
+func stripBetween(input []byte, want [][]byte) []byte {
+	var out []byte
+	pos := 0
+	for _, e := range want {
+		k := bytes.Index(input[pos:], e)
+		out = append(out, e...)
+		pos += k + len(e)
+	}
+	return out
+}
+
+// FuzzCheck runs Check and EnsureNamespace on arbitrary bytes, as they run on
+// every message a server sends: no panic, and an element that passes Check
+// still passes it with its namespace ensured, re-serialized by AppendElement
+// too.
+func FuzzCheck(f *testing.F) {
+	for _, s := range []string{
+		"<message to='a'><body>x</body></message>",
+		"<stream:features xmlns:stream='http://etherx.jabber.org/streams'/>",
+		"<a xmlns:p='urn:p' p:x='1' xml:lang='en'><p:b>t</p:b><![CDATA[<>]]></a>",
+		"<a x='1' x='2'/>",
+	} {
+		f.Add([]byte(s))
+	}
+	limits := transport.Limits{MaxElementSize: 1 << 16, MaxDepth: 16}
+	f.Fuzz(func(t *testing.T, elem []byte) {
+		if Check(elem, limits) != nil {
+			return
+		}
+		ns := EnsureNamespace(elem, "jabber:client")
+		if err := Check(ns, transport.Limits{MaxElementSize: len(ns) + 1, MaxDepth: 16}); err != nil {
+			t.Fatalf("EnsureNamespace(%q) = %q fails Check: %v", elem, ns, err)
+		}
+		d := xml.NewDecoder(bytes.NewReader(ns))
+		tok, err := d.Token()
+		for err == nil {
+			if start, ok := tok.(xml.StartElement); ok {
+				out, err := AppendElement(nil, start, d, "jabber:client")
+				if err != nil {
+					t.Fatalf("AppendElement(%q): %v", ns, err)
+				}
+				if err := Check(out, transport.Limits{MaxElementSize: 1 << 20, MaxDepth: 16}); err != nil {
+					t.Fatalf("AppendElement(%q) = %q fails Check: %v", ns, out, err)
+				}
+				return
+			}
+			tok, err = d.Token()
+		}
+		t.Fatalf("no element in %q: %v", ns, err)
+	})
+}

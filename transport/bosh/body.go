@@ -1,0 +1,252 @@
+package bosh
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/xmppconn/xmppconn/internal/xmlframe"
+	"github.com/xmppconn/xmppconn/transport"
+)
+
+// body is a parsed response <body/>: the attributes the client uses and the
+// children, each serialized as a self-contained element.
+type body struct {
+	typ, condition string
+	sid            string
+	from, lang     string
+	xmppVersion    string
+	uri            string // the <uri/> of a see-other-uri terminate
+
+	// Numeric attributes; -1 when absent.
+	wait, hold, requests, polling, inactivity, maxpause int64
+	// ack and report are rids; 0 when absent.
+	ack, report uint64
+
+	children    [][]byte
+	streamError []byte // the last <stream:error/> child, also in children
+}
+
+// readBody reads a response body of at most max bytes.
+func readBody(r io.Reader, max int) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > max {
+		return nil, &transport.LimitError{What: "element size", Limit: max}
+	}
+	return data, nil
+}
+
+// parseBody parses one response. The <body/> and its children must be well
+// formed and within l (the size of the whole body, the depth of each child);
+// children that name no namespace, or the httpbind one, are put in
+// jabber:client. A broken bound gives a *transport.LimitError, anything else
+// a *MalformedError.
+func parseBody(data []byte, l transport.Limits) (*body, error) {
+	l = l.WithDefaults()
+	data, ok := skipDeclaration(data)
+	if !ok {
+		return nil, &MalformedError{Reason: "unterminated XML declaration"}
+	}
+	// The body itself is one more level of nesting than its children.
+	if err := xmlframe.Check(data, transport.Limits{MaxElementSize: l.MaxElementSize, MaxDepth: l.MaxDepth + 1}); err != nil {
+		var le *transport.LimitError
+		if errors.As(err, &le) {
+			if le.What == "nesting depth" {
+				le = &transport.LimitError{What: le.What, Limit: l.MaxDepth}
+			}
+			return nil, le
+		}
+		return nil, &MalformedError{Reason: "not one well-formed element", Err: err}
+	}
+
+	d := xml.NewDecoder(bytes.NewReader(data))
+	var start xml.StartElement
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, &MalformedError{Reason: "no root element", Err: err}
+		}
+		if t, ok := tok.(xml.StartElement); ok {
+			start = t
+			break
+		}
+	}
+	if start.Name.Space != nsHTTPBind || start.Name.Local != "body" {
+		return nil, &MalformedError{Reason: "root element is not <body xmlns='" + nsHTTPBind + "'/>"}
+	}
+	b, err := bodyAttrs(start.Attr)
+	if err != nil {
+		return nil, err
+	}
+
+	buf := make([]byte, 0, len(data))
+	tr := remapNS{d}
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, &MalformedError{Reason: "reading body", Err: err}
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Space == nsHTTPBind && t.Name.Local == "uri" {
+				if b.uri, err = readText(d); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if t.Name.Space == nsHTTPBind {
+				t.Name.Space = nsClient
+			}
+			n := len(buf)
+			buf, err = xmlframe.AppendElement(buf, t, tr, nsClient)
+			if err != nil {
+				return nil, &MalformedError{Reason: "child <" + t.Name.Local + "/>", Err: err}
+			}
+			elem := buf[n:len(buf):len(buf)]
+			b.children = append(b.children, elem)
+			if t.Name.Space == nsStreams && t.Name.Local == "error" {
+				b.streamError = elem
+			}
+		case xml.EndElement:
+			return b, nil
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) != 0 {
+				return nil, &MalformedError{Reason: "text directly inside <body/>"}
+			}
+		}
+	}
+}
+
+// bodyAttrs reads the attributes of a response <body/>.
+func bodyAttrs(attrs []xml.Attr) (*body, error) {
+	b := &body{wait: -1, hold: -1, requests: -1, polling: -1, inactivity: -1, maxpause: -1}
+	for _, a := range attrs {
+		var err error
+		switch a.Name.Space {
+		case "":
+			switch a.Name.Local {
+			case "type":
+				b.typ = a.Value
+			case "condition":
+				b.condition = a.Value
+			case "sid":
+				b.sid = a.Value
+			case "from":
+				b.from = a.Value
+			case "wait":
+				b.wait, err = parseCount(a.Value)
+			case "hold":
+				b.hold, err = parseCount(a.Value)
+			case "requests":
+				b.requests, err = parseCount(a.Value)
+			case "polling":
+				b.polling, err = parseCount(a.Value)
+			case "inactivity":
+				b.inactivity, err = parseCount(a.Value)
+			case "maxpause":
+				b.maxpause, err = parseCount(a.Value)
+			case "ack":
+				b.ack, err = parseRID(a.Value)
+			case "report":
+				b.report, err = parseRID(a.Value)
+			}
+		case nsXBOSH:
+			if a.Name.Local == "version" {
+				b.xmppVersion = a.Value
+			}
+		case nsXML:
+			if a.Name.Local == "lang" {
+				b.lang = a.Value
+			}
+		}
+		if err != nil {
+			return nil, &MalformedError{Reason: "attribute " + a.Name.Local, Err: err}
+		}
+	}
+	return b, nil
+}
+
+// maxCount bounds the numeric attributes (seconds, counts) so that they fit a
+// time.Duration.
+const maxCount = 1 << 31
+
+func parseCount(s string) (int64, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err == nil && (n < 0 || n > maxCount) {
+		err = errors.New("out of range")
+	}
+	return n, err
+}
+
+// maxRID is the largest rid XEP-0124 §14.1 allows: 2^53 - 1.
+const maxRID = 1<<53 - 1
+
+func parseRID(s string) (uint64, error) {
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+	if err == nil && (n == 0 || n > maxRID) {
+		err = errors.New("out of range")
+	}
+	return n, err
+}
+
+// readText returns the text of an element whose start was just read; the
+// element must hold nothing else.
+func readText(d *xml.Decoder) (string, error) {
+	var sb strings.Builder
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return "", &MalformedError{Reason: "reading <uri/>", Err: err}
+		}
+		switch t := tok.(type) {
+		case xml.CharData:
+			sb.Write(t)
+		case xml.EndElement:
+			return strings.TrimSpace(sb.String()), nil
+		case xml.StartElement:
+			return "", &MalformedError{Reason: "element inside <uri/>"}
+		}
+	}
+}
+
+// skipDeclaration returns data without a byte order mark, leading whitespace
+// and an XML declaration; false when a declaration does not end.
+func skipDeclaration(data []byte) ([]byte, bool) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	data = bytes.TrimLeft(data, " \t\r\n")
+	if !bytes.HasPrefix(data, []byte("<?xml")) {
+		return data, true
+	}
+	i := bytes.Index(data, []byte("?>"))
+	if i < 0 {
+		return nil, false
+	}
+	return data[i+2:], true
+}
+
+// remapNS puts elements in the httpbind namespace (children that inherited
+// the <body/>'s default namespace) into jabber:client, as XEP-0206 §3 intends.
+type remapNS struct{ d *xml.Decoder }
+
+func (r remapNS) Token() (xml.Token, error) {
+	tok, err := r.d.Token()
+	switch t := tok.(type) {
+	case xml.StartElement:
+		if t.Name.Space == nsHTTPBind {
+			t.Name.Space = nsClient
+		}
+		return t, err
+	case xml.EndElement:
+		if t.Name.Space == nsHTTPBind {
+			t.Name.Space = nsClient
+		}
+		return t, err
+	}
+	return tok, err
+}

@@ -1,0 +1,24 @@
+// Package bosh carries one XMPP stream over BOSH (XEP-0124, with the XMPP
+// bindings of XEP-0206) on net/http, and hands it to the session layer as a
+// transport.Conn: a sequence of complete, self-contained top-level elements.
+// It creates the HTTP session, keeps a long-poll open so the server can push,
+// batches outgoing elements into as few requests as the server's 'requests'
+// limit allows, restarts the stream after SASL with xmpp:restart='true',
+// retransmits a failed request with the same rid, and reports what the server
+// says when it ends the session (TerminateError, transport.RedirectError). It
+// knows nothing of SASL, resource binding, events or reconnection: those
+// belong to the session layer, which works the same over WebSocket.
+//
+// Dial does no network I/O; Open sends the session creation request:
+//
+//	c, err := bosh.Dial(ctx, "https://meet.example.com/http-bind", "meet.example.com", nil)
+//	if err != nil {
+//		return err
+//	}
+//	defer c.Close(context.Background())
+//	hdr, err := c.Open(ctx, false) // hdr.ID is the BOSH sid
+//	if err != nil {
+//		return err
+//	}
+//	features, err := c.ReadElement(ctx) // <stream:features/>
+package bosh

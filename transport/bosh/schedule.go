@@ -1,0 +1,219 @@
+package bosh
+
+import "time"
+
+// maxBatch is the payload size above which queued elements are split over
+// several requests (one element larger than this still goes alone).
+const maxBatch = 64 << 10
+
+// sendLoop re-runs the scheduler when asked to and when a paced poll is due.
+// Requests are normally started inline, by whatever changed the state; the
+// loop only owns the poll timer.
+func (c *Conn) sendLoop() {
+	defer c.wg.Done()
+	for {
+		c.mu.Lock()
+		d := c.dispatchLocked()
+		c.mu.Unlock()
+		var t timer
+		var due <-chan time.Time
+		if d > 0 {
+			t = c.clock.NewTimer(d)
+			due = t.C()
+		}
+		select {
+		case <-c.wake:
+		case <-due:
+		case <-c.ctx.Done():
+		}
+		if t != nil {
+			t.Stop()
+		}
+		if c.ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// scheduleLocked starts the requests that may start now, and hands a delayed
+// poll to sendLoop.
+func (c *Conn) scheduleLocked() {
+	if c.dispatchLocked() > 0 {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// maxFlightLocked is the number of requests allowed at once: the server's
+// 'requests', but no more than hold+1.
+func (c *Conn) maxFlightLocked() int {
+	n := c.params.Hold + 1
+	if r := c.params.Requests; r > 0 && r < n {
+		n = r
+	}
+	return n
+}
+
+// idleTargetLocked is the number of requests kept open when there is
+// nothing to send: one long-poll, or up to hold of them while staying below
+// the requests limit; one poll at a time in a polling session.
+func (c *Conn) idleTargetLocked() int {
+	n := min(c.params.Hold, c.maxFlightLocked()-1)
+	return max(n, 1)
+}
+
+// dispatchLocked starts every request that may start now: queued elements
+// first, batched, then empty requests up to the idle target. It returns how
+// long to wait before the next empty request when polling too soon would
+// break the 'polling' interval (XEP-0124 §11, §12), else 0.
+func (c *Conn) dispatchLocked() time.Duration {
+	if c.state != stateOpen || c.closed || c.err != nil {
+		return 0
+	}
+	for c.flight < c.maxFlightLocked() {
+		if len(c.out) > 0 {
+			c.startLocked(c.takeLocked())
+			continue
+		}
+		if c.flight >= c.idleTargetLocked() {
+			return 0
+		}
+		if d := c.pollDelayLocked(); d > 0 {
+			return d
+		}
+		c.startLocked(c.payloadRequestLocked(nil))
+	}
+	return 0
+}
+
+// pollDelayLocked returns how long an empty request must wait: two empty
+// requests in a row, the first answered with nothing, are at least
+// 'polling' apart.
+func (c *Conn) pollDelayLocked() time.Duration {
+	if c.params.Polling <= 0 || !c.lastEmpty || !c.lastNothing {
+		return 0
+	}
+	return c.lastSent.Add(c.params.Polling).Sub(c.clock.Now())
+}
+
+// takeLocked builds the next request from the queue: a restart alone, or
+// every element queued before the next restart, up to maxBatch bytes.
+func (c *Conn) takeLocked() *request {
+	if c.out[0].restart {
+		c.out = c.out[1:]
+		r := &request{rid: c.nextRID, kind: kindRestart, kick: make(chan struct{}, 1)}
+		r.body = restartBody(r.rid, c.sid, c.ackLocked(r.rid), c.domain, c.opts.lang)
+		c.nextRID++
+		return r
+	}
+	n, size := 0, 0
+	for n < len(c.out) && !c.out[n].restart {
+		if n > 0 && size+len(c.out[n].elem) > maxBatch {
+			break
+		}
+		size += len(c.out[n].elem)
+		n++
+	}
+	payload := make([][]byte, n)
+	for i := range n {
+		payload[i] = c.out[i].elem
+		c.out[i] = outItem{}
+	}
+	c.out = c.out[n:]
+	if len(c.out) == 0 {
+		c.out = nil
+	}
+	return c.payloadRequestLocked(payload)
+}
+
+// payloadRequestLocked allocates the next rid for a request carrying
+// payload, or none.
+func (c *Conn) payloadRequestLocked(payload [][]byte) *request {
+	r := &request{rid: c.nextRID, kind: kindPayload, empty: len(payload) == 0, kick: make(chan struct{}, 1)}
+	r.body = payloadBody(r.rid, c.sid, c.ackLocked(r.rid), payload, false)
+	c.nextRID++
+	return r
+}
+
+// ackLocked returns the 'ack' attribute of a new request with this rid: the
+// highest rid whose response, and every earlier one, has been received; 0
+// (no attribute) when all of them have (XEP-0124 §9.2).
+func (c *Conn) ackLocked(rid uint64) uint64 {
+	if c.nextIn >= rid {
+		return 0
+	}
+	return c.nextIn - 1
+}
+
+// startLocked sends r in its own goroutine.
+func (c *Conn) startLocked(r *request) {
+	c.flight++
+	c.pending[r.rid] = r
+	c.lastRID = r.rid
+	c.lastEmpty = r.empty
+	c.lastNothing = false
+	c.lastSent = c.clock.Now()
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		b, err := c.exchange(c.ctx, r, c.opts.tries)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.deliverLocked(r, b, err)
+	}()
+}
+
+// deliverLocked takes the outcome of a request: it processes the responses
+// that are now in rid order, or ends the session.
+func (c *Conn) deliverLocked(r *request, b *body, err error) {
+	c.flight--
+	if c.closed || c.err != nil {
+		return
+	}
+	if err != nil {
+		c.failLocked(err)
+		return
+	}
+	if b.report != 0 {
+		if lost := c.pending[b.report]; lost != nil && c.arrived[b.report] == nil && lost != r {
+			c.retransmitLocked(lost)
+		}
+	}
+	c.arrived[r.rid] = b
+	for c.err == nil {
+		b, ok := c.arrived[c.nextIn]
+		if !ok {
+			break
+		}
+		r := c.pending[c.nextIn]
+		delete(c.arrived, c.nextIn)
+		delete(c.pending, c.nextIn)
+		c.nextIn++
+		c.processLocked(r, b)
+	}
+	c.scheduleLocked()
+}
+
+// retransmitLocked aborts the HTTP exchange of r and sends it again at once.
+func (c *Conn) retransmitLocked(r *request) {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+	if r.cancelAttempt != nil {
+		r.cancelAttempt()
+	}
+}
+
+// processLocked handles one response, in rid order.
+func (c *Conn) processLocked(r *request, b *body) {
+	if r != nil && r.rid == c.lastRID && r.empty {
+		c.lastNothing = len(b.children) == 0
+	}
+	c.queueLocked(b.children)
+	if b.typ == "terminate" {
+		c.failLocked(terminateError(b))
+	}
+}

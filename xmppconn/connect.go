@@ -1,0 +1,216 @@
+package xmppconn
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+	"mellium.im/xmpp/stream"
+
+	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/transport"
+	"github.com/xmppconn/xmppconn/transport/bosh"
+	"github.com/xmppconn/xmppconn/transport/websocket"
+)
+
+// ErrDisconnected is returned by a Connect that Disconnect interrupted.
+var ErrDisconnected = errors.New("xmppconn: disconnected by the client")
+
+// StateError reports a call that the connection's state does not allow, such
+// as Connect on a connection that is already connected.
+type StateError struct {
+	Op    string
+	State events.State
+}
+
+func (e *StateError) Error() string {
+	return "xmppconn: cannot " + e.Op + " in state " + e.State.String()
+}
+
+// Connect dials the server, authenticates and binds a resource. It returns
+// once the connection is CONNECTED (nil) or the attempt failed: then the
+// error is the *events.Failed that was emitted with ConnectionFailed, which
+// wraps the cause. Connect is allowed in state CLOSED and FAILED.
+func (c *Connection) Connect(ctx context.Context) error {
+	c.loops.Wait() // goroutines of a previous, failed session
+	c.mu.Lock()
+	if st := c.states.State(); st != events.StateClosed && st != events.StateFailed {
+		c.mu.Unlock()
+		return &StateError{Op: "connect", State: st}
+	}
+	c.closing = false
+	c.transitionLocked(events.StateConnecting)
+	actx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	c.cancel, c.attempt = cancel, done
+	c.started = time.Now()
+	c.mu.Unlock()
+	defer func() {
+		cancel()
+		close(done)
+	}()
+
+	tc, neg, err := c.establish(actx)
+	if err != nil {
+		if tc != nil {
+			closeQuietly(tc)
+		}
+		return c.failAttempt(err, tc)
+	}
+	return c.up(tc, neg)
+}
+
+// domain returns the XMPP domain to connect to.
+func (c *Connection) domain() (string, error) {
+	if c.cfg.Domain != "" {
+		return c.cfg.Domain, nil
+	}
+	u, err := url.Parse(c.cfg.URL)
+	if err != nil {
+		return "", err
+	}
+	return u.Hostname(), nil
+}
+
+// dial opens the transport that the URL scheme selects.
+func (c *Connection) dial(ctx context.Context, domain string) (transport.Conn, error) {
+	if c.cfg.Dial != nil {
+		return c.cfg.Dial(ctx, c.cfg.URL, domain)
+	}
+	u, err := url.Parse(c.cfg.URL)
+	if err != nil {
+		return nil, &ConfigError{Field: "URL", Msg: "not a URL"}
+	}
+	hc := c.cfg.HTTPClient
+	if hc == nil && c.cfg.TLSConfig != nil {
+		hc = &http.Client{Transport: &http.Transport{TLSClientConfig: c.cfg.TLSConfig.Clone(), Proxy: http.ProxyFromEnvironment}}
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "ws", "wss":
+		return websocket.Dial(ctx, c.cfg.URL, domain, &websocket.Options{
+			HTTPClient: hc,
+			Header:     c.cfg.Header,
+			Origin:     c.cfg.Origin,
+			TLSConfig:  c.cfg.TLSConfig,
+			Limits:     c.cfg.Limits,
+		})
+	case "http", "https":
+		return bosh.Dial(ctx, c.cfg.URL, domain, &bosh.Options{
+			HTTPClient: hc,
+			Header:     c.cfg.Header,
+			Limits:     c.cfg.Limits,
+		})
+	default:
+		return nil, &ConfigError{Field: "URL", Msg: "scheme " + u.Scheme + " is not ws, wss, http or https"}
+	}
+}
+
+// ConfigError reports an unusable Config.
+type ConfigError struct {
+	Field string
+	Msg   string
+}
+
+func (e *ConfigError) Error() string { return "xmppconn: config " + e.Field + ": " + e.Msg }
+
+// establish dials and negotiates a bound session.
+func (c *Connection) establish(ctx context.Context) (transport.Conn, *negotiated, error) {
+	if c.cfg.URL == "" {
+		return nil, nil, &ConfigError{Field: "URL", Msg: "empty"}
+	}
+	domain, err := c.domain()
+	if err != nil || domain == "" {
+		return nil, nil, &ConfigError{Field: "Domain", Msg: "no XMPP domain and none in the URL"}
+	}
+	tc, err := c.dial(ctx, domain)
+	if err != nil {
+		return nil, nil, err
+	}
+	n := &negotiator{conn: tc, cfg: &c.cfg, domain: domain}
+	neg, err := n.run(ctx)
+	if err != nil {
+		return tc, nil, err
+	}
+	return tc, neg, nil
+}
+
+// up turns a negotiated transport into the live session.
+func (c *Connection) up(tc transport.Conn, neg *negotiated) error {
+	pipe := newStanzaPipe(func(elem []byte) error { return c.writeElement(tc, elem) }, func() (st tls.ConnectionState) {
+		st, _ = tc.ConnectionState()
+		return st
+	})
+	domain, _ := jid.Parse(neg.jid.Domainpart())
+	var mask xmpp.SessionState = xmpp.Ready | xmpp.Authn
+	if _, ok := tc.ConnectionState(); ok {
+		mask |= xmpp.Secure
+	}
+	sess, err := xmpp.NewSession(context.Background(), domain, neg.jid, pipe, 0,
+		func(_ context.Context, in, out *stream.Info, _ *xmpp.Session, _ any) (xmpp.SessionState, io.ReadWriter, any, error) {
+			// Negotiation already happened on the transport; the session
+			// only needs to know the stream's namespace and id.
+			in.XMLNS, out.XMLNS = stanza.NSClient, stanza.NSClient
+			in.ID = neg.header.ID
+			return mask, nil, nil, nil
+		})
+	if err != nil {
+		closeQuietly(tc)
+		return c.failAttempt(err, tc)
+	}
+	for _, e := range neg.early {
+		pipe.deliver(e)
+	}
+
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		pipe.close()
+		closeQuietly(tc)
+		return ErrDisconnected
+	}
+	c.conn, c.sess, c.pipe, c.jid = tc, sess, pipe, neg.jid
+	c.lastUp = time.Now()
+	c.loops.Add(2)
+	go c.readLoop(tc, pipe)
+	go c.serve(tc, sess)
+	c.transitionLocked(events.StateConnected)
+	c.em.Emit(events.Established{ID: neg.jid.Resourcepart(), JID: neg.jid.String()})
+	c.mu.Unlock()
+	c.log.Debug("xmppconn: connected", "jid", neg.jid.String())
+	return nil
+}
+
+// failAttempt ends a Connect that could not succeed: FAILED, then exactly one
+// ConnectionFailed. When Disconnect interrupted the attempt, nothing is
+// emitted here: Disconnect reports the close.
+func (c *Connection) failAttempt(err error, tc transport.Conn) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return ErrDisconnected
+	}
+	f := c.failure(err, tc, false)
+	if !c.transitionLocked(events.StateFailed) {
+		return fmt.Errorf("xmppconn: connect: %w", err)
+	}
+	c.em.Emit(f)
+	c.log.Debug("xmppconn: connect failed", "error", string(f.Err), "reason", f.Reason)
+	return f
+}
+
+// closeQuietly closes a transport with a short bound, ignoring the error:
+// the caller is already reporting a failure.
+func closeQuietly(tc transport.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = tc.Close(ctx)
+}

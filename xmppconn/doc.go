@@ -1,0 +1,26 @@
+// Package xmppconn is the XMPP connection a bot uses: it dials a server over
+// WebSocket (RFC 7395) or BOSH (XEP-0124/0206), authenticates with SASL,
+// binds a resource, and reports the whole lifecycle as the Jitsi-style
+// connection events and states of package events.
+//
+// A Connection ties a transport, the auth package and the events vocabulary
+// together and owns the lifecycle. Once connected it hands out the negotiated
+// *mellium.im/xmpp.Session, so higher-level XEPs from mellium work on top of
+// it unchanged. It is not an XMPP server, nor a stanza library: stanzas are
+// built and routed with mellium.
+//
+// A minimal bot:
+//
+//	c := xmppconn.New(xmppconn.Config{
+//		URL:         "wss://meet.example.com/xmpp-websocket",
+//		Credentials: auth.Credentials{Username: "bot", Password: auth.NewSecret(pw)},
+//	})
+//	c.On(events.ConnectionFailed, func(e events.Event) { log.Print(e) })
+//	if err := c.Connect(ctx); err != nil {
+//		return err // an *events.Failed
+//	}
+//	defer c.Disconnect(context.Background())
+//
+// The URL scheme selects the transport: ws:// and wss:// speak WebSocket,
+// http:// and https:// speak BOSH.
+package xmppconn

@@ -1,0 +1,137 @@
+package xmppconn_test
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+
+	"github.com/xmppconn/xmppconn/auth"
+	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/xmppconn"
+)
+
+func fmtEvent(e events.Event) string {
+	b, _ := json.Marshal(e)
+	return fmt.Sprintf("%+v %#v %s", e, e, b)
+}
+
+// inbox collects the bodies of the messages a connection receives.
+type inbox struct {
+	mu     sync.Mutex
+	bodies []string
+	want   int
+	done   chan struct{}
+}
+
+func newInbox(want int) *inbox { return &inbox{want: want, done: make(chan struct{})} }
+
+func (in *inbox) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	if start.Name.Local != "message" {
+		return nil
+	}
+	var msg struct {
+		Body string `xml:"body"`
+	}
+	// The handler's reader yields the element's children and its end tag.
+	d := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(start.Copy()), t))
+	if err := d.Decode(&msg); err != nil {
+		return err
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.bodies = append(in.bodies, msg.Body)
+	if len(in.bodies) == in.want {
+		close(in.done)
+	}
+	return nil
+}
+
+var _ xmpp.Handler = (*inbox)(nil)
+
+func sendBody(ctx context.Context, c *xmppconn.Connection, to jid.JID, body string) error {
+	return c.Send(ctx, stanza.Message{To: to, Type: stanza.ChatMessage}.Wrap(
+		xmlstream.Wrap(xmlstream.Token(xml.CharData(body)), xml.StartElement{Name: xml.Name{Local: "body"}}),
+	))
+}
+
+// TestIntegrationExchange has two clients send each other messages through
+// Prosody at the same time: all arrive, in order, none twice.
+func TestIntegrationExchange(t *testing.T) {
+	s := prosodytest.Require(t)
+	const n = 1000
+	ua, pa := newUser(t, s)
+	ub, pb := newUser(t, s)
+	for _, ep := range endpoints {
+		t.Run(ep.name, func(t *testing.T) {
+			noLeaks(t)
+			inA, inB := newInbox(n), newInbox(n)
+			mk := func(user, pass string, h xmpp.Handler) *xmppconn.Connection {
+				cfg := baseConfig(t, s, ep.url(s))
+				cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
+				cfg.Handler = h
+				c := xmppconn.New(cfg)
+				if err := c.Connect(connectCtx(t)); err != nil {
+					t.Fatalf("Connect %s: %v", user, err)
+				}
+				return c
+			}
+			a, b := mk(ua, pa, inA), mk(ub, pb, inB)
+			defer a.Disconnect(context.Background())
+			defer b.Disconnect(context.Background())
+
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			var wg sync.WaitGroup
+			errs := make(chan error, 2)
+			send := func(from *xmppconn.Connection, to jid.JID, prefix string) {
+				defer wg.Done()
+				for i := 0; i < n; i++ {
+					if err := sendBody(ctx, from, to, prefix+strconv.Itoa(i)); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+			wg.Add(2)
+			go send(a, b.JID(), "a")
+			go send(b, a.JID(), "b")
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatalf("send: %v", err)
+			}
+			for _, in := range []*inbox{inA, inB} {
+				select {
+				case <-in.done:
+				case <-ctx.Done():
+					in.mu.Lock()
+					got := len(in.bodies)
+					in.mu.Unlock()
+					t.Fatalf("only %d of %d messages arrived", got, n)
+				}
+			}
+			check := func(in *inbox, prefix string) {
+				in.mu.Lock()
+				defer in.mu.Unlock()
+				for i, body := range in.bodies {
+					if want := prefix + strconv.Itoa(i); body != want {
+						t.Fatalf("message %d = %q, want %q (order or duplicate)", i, body, want)
+					}
+				}
+			}
+			check(inB, "a")
+			check(inA, "b")
+		})
+	}
+}

@@ -1,0 +1,275 @@
+package xmppconn_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+
+	"github.com/xmppconn/xmppconn/auth"
+	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/xmppconn"
+)
+
+func TestMain(m *testing.M) {
+	prosodytest.Main(m, nil)
+}
+
+// endpoint is one way of reaching the test server.
+type endpoint struct {
+	name string
+	url  func(*prosodytest.Server) string
+}
+
+var endpoints = []endpoint{
+	{"ws", func(s *prosodytest.Server) string { return s.WebSocketURL(false) }},
+	{"wss", func(s *prosodytest.Server) string { return s.WebSocketURL(true) }},
+	{"bosh-http", func(s *prosodytest.Server) string { return s.BOSHURL(false) }},
+	{"bosh-https", func(s *prosodytest.Server) string { return s.BOSHURL(true) }},
+}
+
+// noLeaks fails the test if it leaves goroutines behind.
+func noLeaks(t *testing.T) {
+	opt := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
+}
+
+// newUser registers a fresh account and returns its name and password.
+func newUser(t *testing.T, s *prosodytest.Server) (string, string) {
+	t.Helper()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	user := "u" + hex.EncodeToString(b[:])
+	pass := "p-" + hex.EncodeToString(b[3:]) + "-secret"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.AddUser(ctx, user, pass); err != nil {
+		t.Fatalf("AddUser: %v", err)
+	}
+	return user, pass
+}
+
+// baseConfig returns a Config for url with an HTTP client of the test's
+// own, whose idle keep-alive connections are closed when the test ends
+// (before the leak check, which runs last).
+func baseConfig(t *testing.T, s *prosodytest.Server, url string) xmppconn.Config {
+	hc := s.HTTPClient()
+	t.Cleanup(hc.CloseIdleConnections)
+	return xmppconn.Config{
+		URL:        url,
+		Domain:     s.Domain,
+		HTTPClient: hc,
+	}
+}
+
+func connectCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func flush(t *testing.T, c *xmppconn.Connection) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Flush(ctx); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+}
+
+func TestIntegrationConnectMechanisms(t *testing.T) {
+	s := prosodytest.Require(t)
+	user, pass := newUser(t, s)
+	mechs := []string{"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "ANONYMOUS"}
+	for _, ep := range endpoints {
+		for _, mech := range mechs {
+			t.Run(ep.name+"/"+mech, func(t *testing.T) {
+				noLeaks(t)
+				cfg := baseConfig(t, s, ep.url(s))
+				wantBare := user + "@" + s.Domain
+				if mech == "ANONYMOUS" {
+					cfg.Domain = s.AnonDomain
+					wantBare = ""
+				} else {
+					cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
+					cfg.Mechanisms = []string{mech}
+					cfg.AllowPlain = mech == "PLAIN"
+				}
+				c := xmppconn.New(cfg)
+				rec := record(c)
+				if err := c.Connect(connectCtx(t)); err != nil {
+					t.Fatalf("Connect: %v", err)
+				}
+				if got := c.State(); got != events.StateConnected {
+					t.Fatalf("state after Connect = %v, want CONNECTED", got)
+				}
+				j := c.JID()
+				if j.Resourcepart() == "" {
+					t.Fatalf("bound JID %q has no resource", j)
+				}
+				if wantBare != "" && j.Bare().String() != wantBare {
+					t.Errorf("bound JID %q, want %s/…", j, wantBare)
+				}
+				if mech == "ANONYMOUS" && j.Domainpart() != s.AnonDomain {
+					t.Errorf("anonymous JID %q not on %s", j, s.AnonDomain)
+				}
+				flush(t, c)
+				est := rec.all()[len(rec.all())-1].(events.Established)
+				if est.JID != j.String() || est.ID != j.Resourcepart() || est.Resumed {
+					t.Errorf("Established = %+v, want jid %s", est, j)
+				}
+				if err := c.Disconnect(context.Background()); err != nil {
+					t.Errorf("Disconnect: %v", err)
+				}
+				flush(t, c)
+				want := []string{"state:CONNECTING", "state:CONNECTED", "established", "state:CLOSING", "state:CLOSED", "disconnected"}
+				if diff := cmp.Diff(want, rec.names()); diff != "" {
+					t.Errorf("events (-want +got):\n%s", diff)
+				}
+				if c.State() != events.StateClosed {
+					t.Errorf("state after Disconnect = %v", c.State())
+				}
+			})
+		}
+	}
+}
+
+func TestIntegrationWrongPassword(t *testing.T) {
+	s := prosodytest.Require(t)
+	user, pass := newUser(t, s)
+	for _, ep := range endpoints {
+		t.Run(ep.name, func(t *testing.T) {
+			noLeaks(t)
+			cfg := baseConfig(t, s, ep.url(s))
+			wrong := pass + "-wrong"
+			cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(wrong)}
+			c := xmppconn.New(cfg)
+			rec := record(c)
+			err := c.Connect(connectCtx(t))
+			var f *events.Failed
+			if !errors.As(err, &f) {
+				t.Fatalf("Connect error = %v, want *events.Failed", err)
+			}
+			var fe *auth.FailureError
+			if !errors.As(err, &fe) || !errors.Is(err, auth.ErrNotAuthorized) {
+				t.Errorf("Connect error does not wrap the SASL not-authorized failure: %v", err)
+			}
+			flush(t, c)
+			fs := rec.failures()
+			if len(fs) != 1 {
+				t.Fatalf("got %d ConnectionFailed, want 1: %v", len(fs), rec.names())
+			}
+			if fs[0].Err != events.PasswordRequired || fs[0].Details.Condition != "not-authorized" {
+				t.Errorf("failure = %s condition %q, want passwordRequired/not-authorized", fs[0].Err, fs[0].Details.Condition)
+			}
+			if fs[0].Reason == "" || fs[0].Reason == "not-authorized" && fe != nil && fe.Text != "" {
+				t.Errorf("reason %q does not keep the server text %q", fs[0].Reason, fe.Text)
+			}
+			if c.State() != events.StateFailed {
+				t.Errorf("state = %v, want FAILED", c.State())
+			}
+			for _, e := range rec.all() {
+				if strings.Contains(fmtEvent(e), wrong) {
+					t.Errorf("event %v shows the password", e)
+				}
+			}
+			if strings.Contains(err.Error(), wrong) {
+				t.Errorf("error text shows the password")
+			}
+			_ = c.Disconnect(context.Background())
+		})
+	}
+}
+
+func TestIntegrationClosedPort(t *testing.T) {
+	noLeaks(t)
+	// A port that was just free and is now closed.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	for _, scheme := range []string{"ws", "http"} {
+		t.Run(scheme, func(t *testing.T) {
+			c := xmppconn.New(xmppconn.Config{URL: scheme + "://127.0.0.1:" + strconv.Itoa(port) + "/xmpp", Domain: "localhost"})
+			rec := record(c)
+			err := c.Connect(connectCtx(t))
+			if err == nil {
+				t.Fatal("Connect to a closed port succeeded")
+			}
+			flush(t, c)
+			fs := rec.failures()
+			if len(fs) != 1 || fs[0].Err != events.OtherError {
+				t.Fatalf("failures = %v, want one otherError", rec.names())
+			}
+			want := []string{"state:CONNECTING", "state:FAILED", "failed:connection.otherError"}
+			if diff := cmp.Diff(want, rec.names()); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestIntegrationServerKill(t *testing.T) {
+	s := prosodytest.Require(t)
+	user, pass := newUser(t, s)
+	cases := []struct {
+		name, condition string
+	}{
+		{"dropped", ""},
+		{"system-shutdown", "system-shutdown"},
+	}
+	for _, ep := range endpoints {
+		for _, tc := range cases {
+			t.Run(ep.name+"/"+tc.name, func(t *testing.T) {
+				noLeaks(t)
+				cfg := baseConfig(t, s, ep.url(s))
+				cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
+				c := xmppconn.New(cfg)
+				rec := record(c)
+				if err := c.Connect(connectCtx(t)); err != nil {
+					t.Fatalf("Connect: %v", err)
+				}
+				n, err := s.KillSessions(connectCtx(t), c.JID().String(), tc.condition)
+				if err != nil || n != 1 {
+					t.Fatalf("KillSessions = %d, %v", n, err)
+				}
+				rec.waitFor(t, 20*time.Second, "ConnectionFailed", func(e events.Event) bool { return e.Type() == events.ConnectionFailed })
+				if err := c.Disconnect(context.Background()); err != nil {
+					t.Errorf("Disconnect after failure: %v", err)
+				}
+				flush(t, c)
+				fs := rec.failures()
+				if len(fs) != 1 {
+					t.Fatalf("got %d ConnectionFailed, want 1: %v", len(fs), rec.names())
+				}
+				if fs[0].Err != events.DroppedError {
+					t.Errorf("error type = %s, want droppedError", fs[0].Err)
+				}
+				wantCond := tc.condition
+				if tc.condition == "" && strings.HasPrefix(ep.name, "bosh") && fs[0].Details.Condition == "item-not-found" {
+					// A BOSH server whose session died without a stream error
+					// answers the next request with terminate item-not-found.
+					wantCond = "item-not-found"
+				}
+				if fs[0].Details.Condition != wantCond {
+					t.Errorf("condition = %q, want %q", fs[0].Details.Condition, wantCond)
+				}
+				want := []string{"state:CONNECTING", "state:CONNECTED", "established", "state:DISCONNECTED", "state:FAILED", "failed:connection.droppedError"}
+				if diff := cmp.Diff(want, rec.names()); diff != "" {
+					t.Errorf("events (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}

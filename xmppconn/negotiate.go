@@ -1,0 +1,354 @@
+package xmppconn
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"strings"
+
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+	"mellium.im/xmpp/stream"
+
+	"github.com/xmppconn/xmppconn/auth"
+	"github.com/xmppconn/xmppconn/transport"
+)
+
+// features is what the session layer reads of <stream:features/>.
+type features struct {
+	XMLName    xml.Name  `xml:"http://etherx.jabber.org/streams features"`
+	Mechanisms []string  `xml:"urn:ietf:params:xml:ns:xmpp-sasl mechanisms>mechanism"`
+	Bind       *struct{} `xml:"urn:ietf:params:xml:ns:xmpp-bind bind"`
+	Session    *struct {
+		Optional *struct{} `xml:"optional"`
+	} `xml:"urn:ietf:params:xml:ns:xmpp-session session"`
+	SM *struct{} `xml:"urn:xmpp:sm:3 sm"`
+	// ChannelBinding is the XEP-0440 list of channel-binding types.
+	ChannelBinding *struct {
+		Types []struct {
+			Type string `xml:"type,attr"`
+		} `xml:"channel-binding"`
+	} `xml:"urn:xmpp:sasl-cb:0 sasl-channel-binding"`
+}
+
+// negotiated is the outcome of a successful negotiation.
+type negotiated struct {
+	header   transport.Header
+	jid      jid.JID
+	features features // of the restarted stream
+	early    [][]byte // stanzas that arrived before the bind result
+}
+
+// ProtocolError reports server input that breaks the protocol during
+// negotiation: an unexpected element, missing features, a malformed answer.
+type ProtocolError struct {
+	Step string // "features", "sasl", "bind", ...
+	Msg  string
+	Err  error // underlying error, if any
+}
+
+func (e *ProtocolError) Error() string {
+	s := "xmppconn: " + e.Step + ": " + e.Msg
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *ProtocolError) Unwrap() error { return e.Err }
+
+// BindError reports that the server refused resource binding.
+type BindError struct {
+	Err stanza.Error
+}
+
+func (e *BindError) Error() string {
+	return "xmppconn: bind refused: " + string(e.Err.Condition)
+}
+
+func (e *BindError) Unwrap() error { return e.Err }
+
+// negotiator runs one stream negotiation over a transport.Conn: features,
+// SASL, restart, bind. It is shared by every transport.
+type negotiator struct {
+	conn   transport.Conn
+	cfg    *Config
+	domain string
+	early  [][]byte
+}
+
+// readNonStanza reads the next element that is not a stanza, keeping
+// stanzas for delivery once the session is up. A stream error ends the
+// negotiation with that error.
+func (n *negotiator) readNonStanza(ctx context.Context) ([]byte, root, error) {
+	for {
+		elem, err := n.conn.ReadElement(ctx)
+		if err != nil {
+			return nil, root{}, err
+		}
+		r, err := rootOf(elem)
+		if err != nil {
+			return nil, root{}, &ProtocolError{Step: "read", Msg: "malformed element", Err: err}
+		}
+		switch {
+		case r.isStanza():
+			n.early = append(n.early, elem)
+			continue
+		case r.is(nsStream, "error"):
+			return nil, r, parseStreamError(elem)
+		}
+		return elem, r, nil
+	}
+}
+
+// parseStreamError turns a serialized <stream:error/> into a stream.Error.
+func parseStreamError(elem []byte) error {
+	var se stream.Error
+	if err := xml.Unmarshal(elem, &se); err != nil {
+		return &ProtocolError{Step: "stream error", Msg: "malformed stream error", Err: err}
+	}
+	if se.Err == "" {
+		se.Err = "undefined-condition"
+	}
+	return se
+}
+
+func (n *negotiator) readFeatures(ctx context.Context) (features, error) {
+	elem, r, err := n.readNonStanza(ctx)
+	if err != nil {
+		return features{}, err
+	}
+	if !r.is(nsStream, "features") {
+		return features{}, &ProtocolError{Step: "features", Msg: "expected <stream:features/>, got <" + r.Name.Local + "/>"}
+	}
+	var f features
+	if err := xml.Unmarshal(elem, &f); err != nil {
+		return features{}, &ProtocolError{Step: "features", Msg: "malformed features", Err: err}
+	}
+	return f, nil
+}
+
+func (n *negotiator) write(ctx context.Context, elem string) error {
+	return n.conn.WriteElement(ctx, []byte(elem))
+}
+
+// run negotiates the session up to a bound resource.
+func (n *negotiator) run(ctx context.Context) (*negotiated, error) {
+	if _, err := n.conn.Open(ctx, false); err != nil {
+		return nil, err
+	}
+	f, err := n.readFeatures(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(f.Mechanisms) == 0 {
+		return nil, &ProtocolError{Step: "sasl", Msg: "server offers no SASL mechanism"}
+	}
+	if err := n.sasl(ctx, f); err != nil {
+		return nil, err
+	}
+	hdr, err := n.conn.Open(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	f, err = n.readFeatures(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if f.Bind == nil {
+		return nil, &ProtocolError{Step: "bind", Msg: "server offers no resource binding"}
+	}
+	j, err := n.bind(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if f.Session != nil && f.Session.Optional == nil {
+		// RFC 3921 session establishment, still required by a few servers.
+		if err := n.legacySession(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return &negotiated{header: hdr, jid: j, features: f, early: n.early}, nil
+}
+
+// sasl authenticates (RFC 6120 §6).
+func (n *negotiator) sasl(ctx context.Context, f features) error {
+	pol := auth.Policy{AllowPlain: n.cfg.AllowPlain, Mechanisms: n.cfg.Mechanisms}
+	if st, ok := n.conn.ConnectionState(); ok {
+		pol.TLS = &st
+	}
+	if cb := f.ChannelBinding; cb != nil {
+		pol.ChannelBindings = []string{}
+		for _, t := range cb.Types {
+			pol.ChannelBindings = append(pol.ChannelBindings, t.Type)
+		}
+	}
+	ex, err := auth.NewExchange(f.Mechanisms, n.cfg.Credentials, pol)
+	if err != nil {
+		return err
+	}
+	initial, err := ex.Start()
+	if err != nil {
+		return err
+	}
+	var payload string
+	switch {
+	case initial == nil:
+	case len(initial) == 0:
+		payload = "=" // RFC 6120 §6.4.2: an empty initial response
+	default:
+		payload = base64.StdEncoding.EncodeToString(initial)
+	}
+	if err := n.write(ctx, fmt.Sprintf("<auth xmlns='%s' mechanism='%s'>%s</auth>", nsSASL, ex.Mechanism(), payload)); err != nil {
+		return err
+	}
+	for {
+		elem, r, err := n.readNonStanza(ctx)
+		if err != nil {
+			return err
+		}
+		if r.Name.Space != nsSASL {
+			return &ProtocolError{Step: "sasl", Msg: "unexpected <" + r.Name.Local + "/> during authentication"}
+		}
+		switch r.Name.Local {
+		case "challenge":
+			data, err := saslData(elem)
+			if err != nil {
+				return err
+			}
+			resp, err := ex.Step(data)
+			if err != nil {
+				return err
+			}
+			if err := n.write(ctx, fmt.Sprintf("<response xmlns='%s'>%s</response>", nsSASL, base64.StdEncoding.EncodeToString(resp))); err != nil {
+				return err
+			}
+		case "success":
+			data, err := saslData(elem)
+			if err != nil {
+				return err
+			}
+			return ex.Finish(data)
+		case "failure":
+			fe, err := auth.ParseFailure(elem)
+			if err != nil {
+				return &ProtocolError{Step: "sasl", Msg: "malformed failure", Err: err}
+			}
+			return fe
+		default:
+			return &ProtocolError{Step: "sasl", Msg: "unexpected <" + r.Name.Local + "/>"}
+		}
+	}
+}
+
+// saslData decodes the base64 content of a SASL element ("=" is empty).
+func saslData(elem []byte) ([]byte, error) {
+	var v struct {
+		Text string `xml:",chardata"`
+	}
+	if err := xml.Unmarshal(elem, &v); err != nil {
+		return nil, &ProtocolError{Step: "sasl", Msg: "malformed element", Err: err}
+	}
+	if v.Text == "" || v.Text == "=" {
+		return nil, nil
+	}
+	data, err := base64.StdEncoding.DecodeString(v.Text)
+	if err != nil {
+		return nil, &ProtocolError{Step: "sasl", Msg: "bad base64 in server data", Err: err}
+	}
+	return data, nil
+}
+
+// iqResult waits for the answer to the IQ with id, keeping other stanzas.
+func (n *negotiator) iqResult(ctx context.Context, id, step string) ([]byte, error) {
+	for {
+		elem, err := n.conn.ReadElement(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r, err := rootOf(elem)
+		if err != nil {
+			return nil, &ProtocolError{Step: step, Msg: "malformed element", Err: err}
+		}
+		switch {
+		case r.is(stanza.NSClient, "iq") && r.attr("id") == id:
+			return elem, nil
+		case r.isStanza():
+			// Jitsi's Prosody pushes its properties from inside binding:
+			// keep the stanza and deliver it once the session is up.
+			n.early = append(n.early, elem)
+		case r.is(nsStream, "error"):
+			return nil, parseStreamError(elem)
+		default:
+			// A stray stream-level element (a late second <features/>, an
+			// SM request) is not an answer; skip it.
+		}
+	}
+}
+
+// bind binds a resource (RFC 6120 §7) and returns the full JID.
+func (n *negotiator) bind(ctx context.Context) (jid.JID, error) {
+	id := newID()
+	res := ""
+	if n.cfg.Resource != "" {
+		res = "<resource>" + xmlEscape(n.cfg.Resource) + "</resource>"
+	}
+	if err := n.write(ctx, fmt.Sprintf("<iq xmlns='jabber:client' type='set' id='%s'><bind xmlns='%s'>%s</bind></iq>", id, nsBind, res)); err != nil {
+		return jid.JID{}, err
+	}
+	elem, err := n.iqResult(ctx, id, "bind")
+	if err != nil {
+		return jid.JID{}, err
+	}
+	var v struct {
+		Type  string       `xml:"type,attr"`
+		JID   string       `xml:"urn:ietf:params:xml:ns:xmpp-bind bind>jid"`
+		Error stanza.Error `xml:"jabber:client error"`
+	}
+	if err := xml.Unmarshal(elem, &v); err != nil {
+		return jid.JID{}, &ProtocolError{Step: "bind", Msg: "malformed bind result", Err: err}
+	}
+	switch v.Type {
+	case "result":
+	case "error":
+		return jid.JID{}, &BindError{Err: v.Error}
+	default:
+		return jid.JID{}, &ProtocolError{Step: "bind", Msg: "bind answer of type " + v.Type}
+	}
+	j, err := jid.Parse(v.JID)
+	if err != nil {
+		return jid.JID{}, &ProtocolError{Step: "bind", Msg: "server bound an invalid JID", Err: err}
+	}
+	if j.Resourcepart() == "" {
+		return jid.JID{}, &ProtocolError{Step: "bind", Msg: "server bound a JID without resource"}
+	}
+	return j, nil
+}
+
+// legacySession sends the RFC 3921 session request.
+func (n *negotiator) legacySession(ctx context.Context) error {
+	id := newID()
+	if err := n.write(ctx, fmt.Sprintf("<iq xmlns='jabber:client' type='set' id='%s'><session xmlns='%s'/></iq>", id, nsSession)); err != nil {
+		return err
+	}
+	elem, err := n.iqResult(ctx, id, "session")
+	if err != nil {
+		return err
+	}
+	r, _ := rootOf(elem)
+	if r.attr("type") != "result" {
+		return &ProtocolError{Step: "session", Msg: "session establishment refused"}
+	}
+	return nil
+}
+
+// errSessionNotReady is returned by calls that need a bound session.
+var errSessionNotReady = errors.New("xmppconn: not connected")
+
+func xmlEscape(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
