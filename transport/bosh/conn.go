@@ -64,6 +64,7 @@ type Conn struct {
 	arrived map[uint64]*body    // responses waiting for an earlier one
 	readq   [][]byte            // elements for ReadElement
 	notify  chan struct{}       // closed and replaced when readq or err changes
+	settled chan struct{}       // closed and replaced when a response arrives
 
 	// Poll pacing (XEP-0124 §11): the last new request, whether it was
 	// empty and when it was sent, and whether its response brought nothing.
@@ -151,6 +152,7 @@ func Dial(ctx context.Context, rawURL, domain string, opts *Options) (*Conn, err
 		pending:   make(map[uint64]*request),
 		arrived:   make(map[uint64]*body),
 		notify:    make(chan struct{}),
+		settled:   make(chan struct{}),
 		params: Params{
 			Wait: time.Duration(waitSeconds(s.wait)) * time.Second,
 			Hold: s.hold,
@@ -382,6 +384,7 @@ func (c *Conn) Close(ctx context.Context) error {
 		}
 		return nil
 	}
+	c.waitPayloadsLocked(ctx)
 	c.closed = true
 	c.broadcastLocked()
 	var done chan error
@@ -426,6 +429,43 @@ func (c *Conn) Close(ctx context.Context) error {
 		return fmt.Errorf("bosh: close: %w", err)
 	}
 	return nil
+}
+
+// waitPayloadsLocked waits, bounded by ctx and closeTimeout, until every
+// request that carries payloads has reached the server (its response came
+// back). A connection manager may handle requests out of rid order, and a
+// terminate that overtook a message would lose it. Called and returns with
+// c.mu held.
+func (c *Conn) waitPayloadsLocked(ctx context.Context) {
+	t := time.NewTimer(closeTimeout)
+	defer t.Stop()
+	for c.state == stateOpen && c.err == nil && c.payloadsInFlightLocked() {
+		ch := c.settled
+		c.mu.Unlock()
+		expired := false
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			expired = true
+		case <-t.C:
+			expired = true
+		}
+		c.mu.Lock()
+		if expired {
+			return
+		}
+	}
+}
+
+// payloadsInFlightLocked reports whether a request with payloads (or a
+// restart) was sent and its response has not arrived.
+func (c *Conn) payloadsInFlightLocked() bool {
+	for rid, r := range c.pending {
+		if r != nil && !r.empty && c.arrived[rid] == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // ConnectionState returns the TLS state of the last HTTPS response, and

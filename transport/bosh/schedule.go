@@ -169,6 +169,8 @@ func (c *Conn) startLocked(r *request) {
 // that are now in rid order, or ends the session.
 func (c *Conn) deliverLocked(r *request, b *body, err error) {
 	c.flight--
+	close(c.settled)
+	c.settled = make(chan struct{})
 	if c.closed || c.err != nil {
 		return
 	}
