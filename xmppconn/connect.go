@@ -166,6 +166,8 @@ func (c *Connection) up(tc transport.Conn, neg *negotiated) error {
 		closeQuietly(tc)
 		return c.failAttempt(err, tc)
 	}
+
+	// Stanzas that came during negotiation reach the Handler first.
 	for _, e := range neg.early {
 		pipe.deliver(e)
 	}
@@ -180,11 +182,20 @@ func (c *Connection) up(tc transport.Conn, neg *negotiated) error {
 	c.conn, c.sess, c.pipe, c.jid = tc, sess, pipe, neg.jid
 	c.lastUp = time.Now()
 	c.loops.Add(2)
-	go c.readLoop(tc, pipe)
 	go c.serve(tc, sess)
 	c.transitionLocked(events.StateConnected)
 	c.em.Emit(events.Established{ID: neg.jid.Resourcepart(), JID: neg.jid.String()})
 	c.mu.Unlock()
+
+	// The read loop starts once the early stanzas were inspected, so that
+	// what they tell (Jitsi's properties push) comes in order.
+	for _, e := range neg.early {
+		if r, err := rootOf(e); err == nil {
+			c.inspect(r, e)
+		}
+	}
+	go c.readLoop(tc, pipe)
+	c.established(false)
 	c.log.Debug("xmppconn: connected", "jid", neg.jid.String())
 	return nil
 }

@@ -39,6 +39,7 @@ func (c *Connection) readLoop(tc transport.Conn, pipe *stanzaPipe) {
 		case r.is(stanza.NSClient, "iq") && r.attr("type") == "get" && isPing(elem):
 			c.answerPing(tc, r)
 		case r.isStanza():
+			c.inspect(r, elem)
 			pipe.deliver(elem)
 		case r.is(nsStream, "error"):
 			c.lost(tc, parseStreamError(elem))
@@ -82,6 +83,26 @@ func (c *Connection) serve(tc transport.Conn, sess *xmpp.Session) {
 // lost handles the end of a live session that the client did not ask for:
 // CONNECTED -> DISCONNECTED -> FAILED with exactly one ConnectionFailed.
 func (c *Connection) lost(tc transport.Conn, err error) {
+	c.end(tc, func() *events.Failed { return c.failure(err, tc, true) })
+}
+
+// abort ends the live session for a reason found above the transport (a
+// conference that is not live, a moved shard): f is the ConnectionFailed
+// payload. It does nothing when the session is not up.
+func (c *Connection) abort(f *events.Failed) {
+	c.mu.Lock()
+	tc := c.conn
+	c.mu.Unlock()
+	if tc == nil {
+		return
+	}
+	c.end(tc, func() *events.Failed { return f })
+}
+
+// end tears down the live session on tc, if it is still the current one and
+// the user is not disconnecting, and reports the failure mk builds (called
+// with c.mu held).
+func (c *Connection) end(tc transport.Conn, mk func() *events.Failed) {
 	c.mu.Lock()
 	if c.closing || c.conn != tc {
 		c.mu.Unlock()
@@ -89,7 +110,7 @@ func (c *Connection) lost(tc transport.Conn, err error) {
 	}
 	pipe := c.pipe
 	c.conn, c.sess, c.pipe = nil, nil, nil
-	f := c.failure(err, tc, true)
+	f := mk()
 	c.transitionLocked(events.StateDisconnected)
 	c.transitionLocked(events.StateFailed)
 	c.em.Emit(f)

@@ -384,7 +384,7 @@ func (c *Conn) Close(ctx context.Context) error {
 		}
 		return nil
 	}
-	c.waitPayloadsLocked(ctx)
+	c.waitSlotLocked(ctx)
 	c.closed = true
 	c.broadcastLocked()
 	var done chan error
@@ -431,15 +431,16 @@ func (c *Conn) Close(ctx context.Context) error {
 	return nil
 }
 
-// waitPayloadsLocked waits, bounded by ctx and closeTimeout, until every
-// request that carries payloads has reached the server (its response came
-// back). A connection manager may handle requests out of rid order, and a
-// terminate that overtook a message would lose it. Called and returns with
-// c.mu held.
-func (c *Conn) waitPayloadsLocked(ctx context.Context) {
+// waitSlotLocked waits, bounded by ctx and closeTimeout, until fewer than
+// the allowed number of requests are in flight, so that the terminate goes
+// out in rid order behind the requests already sent instead of racing them:
+// a connection manager that takes a lower rid arriving late for a repeat
+// (Prosody 0.12 does) would drop a message that the terminate overtook.
+// Called and returns with c.mu held.
+func (c *Conn) waitSlotLocked(ctx context.Context) {
 	t := time.NewTimer(closeTimeout)
 	defer t.Stop()
-	for c.state == stateOpen && c.err == nil && c.payloadsInFlightLocked() {
+	for c.state == stateOpen && c.err == nil && c.flight >= c.maxFlightLocked() {
 		ch := c.settled
 		c.mu.Unlock()
 		expired := false
@@ -455,17 +456,6 @@ func (c *Conn) waitPayloadsLocked(ctx context.Context) {
 			return
 		}
 	}
-}
-
-// payloadsInFlightLocked reports whether a request with payloads (or a
-// restart) was sent and its response has not arrived.
-func (c *Conn) payloadsInFlightLocked() bool {
-	for rid, r := range c.pending {
-		if r != nil && !r.empty && c.arrived[rid] == nil {
-			return true
-		}
-	}
-	return false
 }
 
 // ConnectionState returns the TLS state of the last HTTPS response, and

@@ -1,0 +1,57 @@
+# Targets for a clean clone on Debian/Ubuntu, run as root (CI) or with sudo
+# rights for `make prosody`. Integration tests need a local Prosody; `make
+# prosody` installs it from apt without ever starting a system-wide server.
+
+GO ?= go
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: all prosody build test demo bench lint
+
+all: lint test
+
+# Install prosody and prosody-modules when missing. policy-rc.d (exit 101)
+# keeps apt's maintainer scripts from starting the daemon; we remove it only
+# if we created it, and stop any prosody daemon that started anyway.
+prosody:
+	@if command -v prosody >/dev/null 2>&1 && \
+	    dpkg-query -W -f='$${Status}' prosody-modules 2>/dev/null | grep -q 'install ok installed'; then \
+		echo "prosody: already installed"; \
+	else \
+		set -e; \
+		created=; \
+		if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee /usr/sbin/policy-rc.d >/dev/null; \
+			$(SUDO) chmod 755 /usr/sbin/policy-rc.d; \
+			created=1; \
+		fi; \
+		trap '[ -z "$$created" ] || $(SUDO) rm -f /usr/sbin/policy-rc.d' EXIT; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prosody prosody-modules; \
+		if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prosody 2>/dev/null; then \
+			$(SUDO) systemctl stop prosody; \
+		fi; \
+		if [ -r /run/prosody/prosody.pid ] && $(SUDO) kill -0 "$$(cat /run/prosody/prosody.pid)" 2>/dev/null; then \
+			$(SUDO) kill "$$(cat /run/prosody/prosody.pid)"; \
+		fi; \
+	fi
+
+build:
+	$(GO) build -o bin/xmppconn ./cmd/xmppconn
+
+# Unit, integration (real Prosody) and race tests in one run. A short fuzz
+# run per fuzz target goes after the go test line.
+test: prosody
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+demo: prosody build
+	$(GO) run ./internal/cmd/demo ./bin/xmppconn
+
+bench: prosody
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+lint:
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...

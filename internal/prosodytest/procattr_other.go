@@ -1,0 +1,8 @@
+//go:build !linux
+
+package prosodytest
+
+import "syscall"
+
+// sysProcAttr returns the platform's defaults: Pdeathsig is Linux only.
+func sysProcAttr() *syscall.SysProcAttr { return nil }
