@@ -44,6 +44,9 @@ build:
 test: prosody
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	$(GO) test -run='^$$' -fuzz='^FuzzReadToken$$' -fuzztime=5s ./auth
+	$(GO) test -run='^$$' -fuzz='^FuzzParseXRD$$' -fuzztime=5s ./transport
+	$(GO) test -run='^$$' -fuzz='^FuzzParseHostMetaJSON$$' -fuzztime=5s ./transport
 
 demo: prosody build
 	$(GO) run ./internal/cmd/demo ./bin/xmppconn

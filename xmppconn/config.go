@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
+	"time"
 
 	"mellium.im/xmpp"
 
@@ -68,7 +70,102 @@ type Config struct {
 	// Limits bounds what the server may send (element size and nesting).
 	Limits transport.Limits
 
+	// Ping configures liveness checks (XEP-0199 pings, and WebSocket ping
+	// frames). Zero: every 10 s while no data flows, 5 s timeout, 2 misses
+	// in a row mean the connection is dead.
+	Ping PingConfig
+
+	// Reconnect configures what happens when a live session is lost. Zero:
+	// resume (XEP-0198) or reconnect, 3 attempts, attempt N after a delay
+	// drawn from [N*1.5 s, 3^N s).
+	Reconnect ReconnectConfig
+
+	// StreamManagement configures XEP-0198. Zero: enabled with resumption
+	// when the server offers it; an ack is requested every 5 stanzas and
+	// when the connection goes idle.
+	StreamManagement StreamManagementConfig
+
+	// QueueLimit bounds the stanzas held while the session is down
+	// (DISCONNECTED or RECONNECTING) and sent once it is back; a send past
+	// the bound fails with ErrQueueFull. Zero: 1000.
+	QueueLimit int
+
+	// Jitsi configures the Jitsi Meet helpers (ConferenceRequest, the
+	// properties query). Zero: lib-jitsi-meet's behaviour.
+	Jitsi JitsiConfig
+
 	// Dial, when set, opens the transport instead of the built-in WebSocket
 	// and BOSH transports (for a custom transport, or a test double).
 	Dial func(ctx context.Context, url, domain string) (transport.Conn, error)
+}
+
+// PingConfig configures liveness checks. The zero value is lib-jitsi-meet's
+// behaviour.
+type PingConfig struct {
+	Disabled bool
+	Interval time.Duration // between checks while no data flows; default 10 s
+	Timeout  time.Duration // wait for an answer; default 5 s
+	Failures int           // misses in a row that mean the connection is lost; default 2
+}
+
+// ReconnectConfig configures the recovery of a lost session.
+type ReconnectConfig struct {
+	// Disabled turns recovery off: a lost session ends in FAILED at once.
+	Disabled bool
+	// Attempts is the number of attempts before giving up; default 3.
+	Attempts int
+	// Delay returns the wait before attempt n (1-based); nil draws it
+	// uniformly from [n*1.5 s, 3^n s), as lib-jitsi-meet does.
+	Delay func(n int) time.Duration
+	// AttemptTimeout bounds one attempt (dial, authentication, resumption
+	// or bind); default 30 s.
+	AttemptTimeout time.Duration
+}
+
+// StreamManagementConfig configures XEP-0198 stream management.
+type StreamManagementConfig struct {
+	// Disabled keeps the client from enabling stream management.
+	Disabled bool
+	// AckEvery requests an acknowledgement after this many stanzas; default 5.
+	AckEvery int
+}
+
+// Defaults of Config.
+const (
+	DefaultPingInterval      = 10 * time.Second
+	DefaultPingTimeout       = 5 * time.Second
+	DefaultPingFailures      = 2
+	DefaultReconnectAttempts = 3
+	DefaultAttemptTimeout    = 30 * time.Second
+	DefaultAckEvery          = 5
+	DefaultQueueLimit        = 1000
+)
+
+// withDefaults returns the config with zero values replaced by defaults.
+func (c Config) withDefaults() Config {
+	if c.Ping.Interval <= 0 {
+		c.Ping.Interval = DefaultPingInterval
+	}
+	if c.Ping.Timeout <= 0 {
+		c.Ping.Timeout = DefaultPingTimeout
+	}
+	if c.Ping.Failures <= 0 {
+		c.Ping.Failures = DefaultPingFailures
+	}
+	if c.Reconnect.Attempts <= 0 {
+		c.Reconnect.Attempts = DefaultReconnectAttempts
+	}
+	if c.Reconnect.AttemptTimeout <= 0 {
+		c.Reconnect.AttemptTimeout = DefaultAttemptTimeout
+	}
+	if c.Reconnect.Delay == nil {
+		c.Reconnect.Delay = func(n int) time.Duration { return reconnectDelay(n, rand.Float64) }
+	}
+	if c.StreamManagement.AckEvery <= 0 {
+		c.StreamManagement.AckEvery = DefaultAckEvery
+	}
+	if c.QueueLimit <= 0 {
+		c.QueueLimit = DefaultQueueLimit
+	}
+	return c
 }

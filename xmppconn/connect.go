@@ -59,14 +59,14 @@ func (c *Connection) Connect(ctx context.Context) error {
 		close(done)
 	}()
 
-	tc, neg, err := c.establish(actx)
+	tc, neg, err := c.establish(actx, nil, c.cfg.Resource)
 	if err != nil {
 		if tc != nil {
 			closeQuietly(tc)
 		}
 		return c.failAttempt(err, tc)
 	}
-	return c.up(tc, neg)
+	return c.goLive(tc, neg, true)
 }
 
 // domain returns the XMPP domain to connect to.
@@ -122,8 +122,9 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string { return "xmppconn: config " + e.Field + ": " + e.Msg }
 
-// establish dials and negotiates a bound session.
-func (c *Connection) establish(ctx context.Context) (transport.Conn, *negotiated, error) {
+// establish dials and negotiates a session: a new one, or the resumption
+// of resume when it is set.
+func (c *Connection) establish(ctx context.Context, resume *resumeReq, resource string) (transport.Conn, *negotiated, error) {
 	if c.cfg.URL == "" {
 		return nil, nil, &ConfigError{Field: "URL", Msg: "empty"}
 	}
@@ -135,7 +136,7 @@ func (c *Connection) establish(ctx context.Context) (transport.Conn, *negotiated
 	if err != nil {
 		return nil, nil, err
 	}
-	n := &negotiator{conn: tc, cfg: &c.cfg, domain: domain}
+	n := &negotiator{conn: tc, cfg: &c.cfg, domain: domain, resource: resource, resume: resume, resumeTO: c.cfg.Ping.Timeout, log: c.log}
 	neg, err := n.run(ctx)
 	if err != nil {
 		return tc, nil, err
@@ -143,10 +144,17 @@ func (c *Connection) establish(ctx context.Context) (transport.Conn, *negotiated
 	return tc, neg, nil
 }
 
-// up turns a negotiated transport into the live session.
-func (c *Connection) up(tc transport.Conn, neg *negotiated) error {
-	pipe := newStanzaPipe(func(elem []byte) error { return c.writeElement(tc, elem) }, func() (st tls.ConnectionState) {
-		st, _ = tc.ConnectionState()
+// newSession creates the mellium session that lives from the first
+// CONNECTED to the end of the connection, over the stanza pipe.
+func (c *Connection) newSession(tc transport.Conn, neg *negotiated) (*xmpp.Session, *stanzaPipe, error) {
+	pipe := newStanzaPipe(c.out.send, c.log, func() tls.ConnectionState {
+		c.mu.Lock()
+		tc := c.conn
+		c.mu.Unlock()
+		if tc == nil {
+			return tls.ConnectionState{}
+		}
+		st, _ := tc.ConnectionState()
 		return st
 	})
 	domain, _ := jid.Parse(neg.jid.Domainpart())
@@ -162,31 +170,56 @@ func (c *Connection) up(tc transport.Conn, neg *negotiated) error {
 			in.ID = neg.header.ID
 			return mask, nil, nil, nil
 		})
-	if err != nil {
-		closeQuietly(tc)
-		return c.failAttempt(err, tc)
+	return sess, pipe, err
+}
+
+// goLive makes a negotiated stream the live one: CONNECTED and
+// ConnectionEstablished, the outbound path resumed or restarted on it, and
+// its read and ping loops started. first is true for the Connect that
+// creates the session.
+func (c *Connection) goLive(tc transport.Conn, neg *negotiated, first bool) error {
+	if first {
+		sess, pipe, err := c.newSession(tc, neg)
+		if err != nil {
+			closeQuietly(tc)
+			return c.failAttempt(err, tc)
+		}
+		c.mu.Lock()
+		c.sess, c.pipe = sess, pipe
+		c.loops.Add(1)
+		go c.serve(sess)
+		c.mu.Unlock()
 	}
+	l := newLink(tc)
+
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		closeQuietly(tc)
+		return ErrDisconnected
+	}
+	pipe := c.pipe
+	c.conn, c.link, c.jid = tc, l, neg.jid
+	c.lastUp = time.Now()
+	c.loops.Add(2)
+	c.transitionLocked(events.StateConnected)
+	c.em.Emit(events.Established{ID: neg.jid.Resourcepart(), JID: neg.jid.String(), Resumed: neg.resumed})
+	c.mu.Unlock()
 
 	// Stanzas that came during negotiation reach the Handler first.
 	for _, e := range neg.early {
 		pipe.deliver(e)
 	}
-
-	c.mu.Lock()
-	if c.closing {
-		c.mu.Unlock()
-		pipe.close()
-		closeQuietly(tc)
-		return ErrDisconnected
+	if neg.resumed {
+		c.inCounting.Store(true)
+		if err := c.out.resumed(tc, neg.resumedH); err != nil {
+			c.log.Warn("xmppconn: resume", "err", err)
+		}
+	} else {
+		c.inCounting.Store(false)
+		c.inH.Store(0)
+		c.out.fresh(tc, neg.sm, neg.jid.String())
 	}
-	c.conn, c.sess, c.pipe, c.jid = tc, sess, pipe, neg.jid
-	c.lastUp = time.Now()
-	c.loops.Add(2)
-	go c.serve(tc, sess)
-	c.transitionLocked(events.StateConnected)
-	c.em.Emit(events.Established{ID: neg.jid.Resourcepart(), JID: neg.jid.String()})
-	c.mu.Unlock()
-
 	// The read loop starts once the early stanzas were inspected, so that
 	// what they tell (Jitsi's properties push) comes in order.
 	for _, e := range neg.early {
@@ -194,9 +227,10 @@ func (c *Connection) up(tc transport.Conn, neg *negotiated) error {
 			c.inspect(r, e)
 		}
 	}
-	go c.readLoop(tc, pipe)
-	c.established(false)
-	c.log.Debug("xmppconn: connected", "jid", neg.jid.String())
+	go c.readLoop(l)
+	go c.pingLoop(l)
+	c.log.Debug("xmppconn: connected", "jid", neg.jid.String(), "resumed", neg.resumed)
+	c.established(neg.resumed)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mellium.im/xmpp"
@@ -26,23 +27,35 @@ type Connection struct {
 	// mu guards the fields below and every state transition, so that a
 	// transition and the events that go with it are queued atomically.
 	mu      sync.Mutex
-	conn    transport.Conn
-	sess    *xmpp.Session
+	conn    transport.Conn // the transport of the live stream, nil while down
+	link    *link          // the live stream, nil while down
+	sess    *xmpp.Session  // lives from the first CONNECTED to the end, across resumptions
 	pipe    *stanzaPipe
 	jid     jid.JID
-	cancel  context.CancelFunc // cancels the attempt in progress
-	attempt chan struct{}      // closed when the attempt in progress ends
-	loops   sync.WaitGroup     // read loop and session serve loop
+	cancel  context.CancelFunc // cancels the attempt or the recovery in progress
+	attempt chan struct{}      // closed when the Connect in progress ends
+	loops   sync.WaitGroup     // read, ping, serve and recovery loops
 	closing bool               // Disconnect was called
 	started time.Time          // start of the current Connect
 	lastUp  time.Time          // last time the session became CONNECTED
-	writeMu sync.Mutex         // one writer on the transport at a time
+	lastRx  time.Time          // last element received on a stream that is now down
+
+	out        outbox        // the outbound path, across streams
+	inH        atomic.Uint32 // XEP-0198: stanzas handled on this SM session
+	inCounting atomic.Bool   // inbound stanzas are counted (<enabled/> or resumed)
+	suspendMax atomic.Int64  // largest lateness of the liveness timer, ns
+
+	// jitsi is the Jitsi deployment state (jitsi.go, properties.go,
+	// lobby.go, room.go, focus.go); it has its own lock, never taken
+	// while c.mu is held.
+	jitsi jitsiState
 }
 
 // New returns a Connection for cfg, in state CLOSED. No I/O happens until
 // Connect.
 func New(cfg Config) *Connection {
-	c := &Connection{cfg: cfg, log: cfg.Logger}
+	c := &Connection{cfg: cfg.withDefaults(), log: cfg.Logger}
+	c.out.configure(c.cfg.StreamManagement.AckEvery, c.cfg.QueueLimit)
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -93,20 +106,34 @@ func (c *Connection) Subscribe(types ...events.Type) *events.Subscription {
 // listeners and subscriptions. Do not call it from a listener.
 func (c *Connection) Flush(ctx context.Context) error { return c.em.Flush(ctx) }
 
-// Send sends a stanza (as tokens) on the session.
+// Send sends a stanza (as tokens) on the session. While the session is
+// down (DISCONNECTED, RECONNECTING) the stanza is queued and sent once it is
+// back; ErrQueueFull reports that Config.QueueLimit stanzas already wait.
 func (c *Connection) Send(ctx context.Context, r xml.TokenReader) error {
-	s := c.Session()
-	if s == nil {
-		return errSessionNotReady
+	s, err := c.sendable()
+	if err != nil {
+		return err
 	}
 	return s.Send(ctx, r)
 }
 
-// SendElement sends an element built from start and the payload r.
-func (c *Connection) SendElement(ctx context.Context, r xml.TokenReader, start xml.StartElement) error {
+// sendable returns the session to send on, or why no stanza can be sent.
+func (c *Connection) sendable() (*xmpp.Session, error) {
 	s := c.Session()
 	if s == nil {
-		return errSessionNotReady
+		return nil, errSessionNotReady
+	}
+	if _, queued := c.out.pending(); queued >= c.cfg.QueueLimit {
+		return nil, ErrQueueFull
+	}
+	return s, nil
+}
+
+// SendElement sends an element built from start and the payload r.
+func (c *Connection) SendElement(ctx context.Context, r xml.TokenReader, start xml.StartElement) error {
+	s, err := c.sendable()
+	if err != nil {
+		return err
 	}
 	return s.SendElement(ctx, r, start)
 }

@@ -17,7 +17,7 @@ import (
 // failure builds the ConnectionFailed payload for err. wasUp tells whether
 // the session had been established (a lost session) or not (a failed
 // attempt). Call with c.mu held.
-func (c *Connection) failure(err error, tc transport.Conn, wasUp bool) *events.Failed {
+func (c *Connection) failure(err error, tc interface{ Status() transport.Status }, wasUp bool) *events.Failed {
 	f := &events.Failed{Err: events.OtherError, Cause: err}
 	if !c.cfg.Credentials.Anonymous() {
 		if d, e := c.domain(); e == nil {

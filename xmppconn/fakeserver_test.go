@@ -140,7 +140,8 @@ func bindResult(id string) string {
 // fakeConfig returns a Config that dials f.
 func fakeConfig(f *fakeConn) xmppconn.Config {
 	return xmppconn.Config{
-		URL: "wss://example.net/xmpp-websocket",
+		URL:   "wss://example.net/xmpp-websocket",
+		Jitsi: xmppconn.JitsiConfig{NoPropertiesQuery: true},
 		Dial: func(context.Context, string, string) (transport.Conn, error) {
 			return f, nil
 		},

@@ -141,6 +141,7 @@ func TestGoldenBOSHLogin(t *testing.T) {
 		Credentials: auth.Credentials{Username: "alice", Password: auth.NewSecret("golden-pw")},
 		AllowPlain:  true,
 		Resource:    "golden",
+		Jitsi:       xmppconn.JitsiConfig{NoPropertiesQuery: true},
 	})
 	ctx := connectCtx(t)
 	if err := c.Connect(ctx); err != nil {

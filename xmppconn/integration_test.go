@@ -235,11 +235,15 @@ func TestIntegrationServerKill(t *testing.T) {
 				noLeaks(t)
 				cfg := baseConfig(t, s, ep.url(s))
 				cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
+				cfg.Reconnect.Disabled = true // this test is about the loss itself
 				c := xmppconn.New(cfg)
 				rec := record(c)
 				if err := c.Connect(connectCtx(t)); err != nil {
 					t.Fatalf("Connect: %v", err)
 				}
+				// Let the stream settle (stream management answered) so that
+				// the kill does not race the client's <enable/>.
+				waitSM(t, s, c.JID().String())
 				n, err := s.KillSessions(connectCtx(t), c.JID().String(), tc.condition)
 				if err != nil || n != 1 {
 					t.Fatalf("KillSessions = %d, %v", n, err)
@@ -263,7 +267,7 @@ func TestIntegrationServerKill(t *testing.T) {
 					wantCond = "item-not-found"
 				}
 				if fs[0].Details.Condition != wantCond {
-					t.Errorf("condition = %q, want %q", fs[0].Details.Condition, wantCond)
+					t.Errorf("condition = %q, want %q (reason %q, cause %v, details %+v)", fs[0].Details.Condition, wantCond, fs[0].Reason, fs[0].Cause, fs[0].Details)
 				}
 				want := []string{"state:CONNECTING", "state:CONNECTED", "established", "state:DISCONNECTED", "state:FAILED", "failed:connection.droppedError"}
 				if diff := cmp.Diff(want, rec.names()); diff != "" {

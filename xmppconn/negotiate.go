@@ -6,7 +6,9 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
@@ -39,6 +41,18 @@ type negotiated struct {
 	jid      jid.JID
 	features features // of the restarted stream
 	early    [][]byte // stanzas that arrived before the bind result
+
+	resumed  bool   // the XEP-0198 session was resumed (no bind)
+	resumedH uint32 // the server's h in <resumed/>
+	sm       bool   // <enable/> was sent behind the bind request
+}
+
+// resumeReq asks the negotiator to resume an XEP-0198 session instead of
+// binding a new resource.
+type resumeReq struct {
+	previd string
+	h      uint32
+	jid    jid.JID // the full JID of the session being resumed
 }
 
 // ProtocolError reports server input that breaks the protocol during
@@ -73,10 +87,14 @@ func (e *BindError) Unwrap() error { return e.Err }
 // negotiator runs one stream negotiation over a transport.Conn: features,
 // SASL, restart, bind. It is shared by every transport.
 type negotiator struct {
-	conn   transport.Conn
-	cfg    *Config
-	domain string
-	early  [][]byte
+	conn     transport.Conn
+	cfg      *Config
+	domain   string
+	resource string        // the resource to ask for at bind time
+	resume   *resumeReq    // try <resume/> first when set
+	resumeTO time.Duration // bound on the wait for <resumed/> or <failed/>
+	log      *slog.Logger
+	early    [][]byte
 }
 
 // readNonStanza reads the next element that is not a stanza, keeping
@@ -92,6 +110,8 @@ func (n *negotiator) readNonStanza(ctx context.Context) ([]byte, root, error) {
 		if err != nil {
 			return nil, root{}, &ProtocolError{Step: "read", Msg: "malformed element", Err: err}
 		}
+		// Names only: SASL elements carry credentials.
+		n.log.Debug("xmppconn: negotiation read", "name", r.Name.Local, "ns", r.Name.Space)
 		switch {
 		case r.isStanza():
 			n.early = append(n.early, elem)
@@ -157,6 +177,16 @@ func (n *negotiator) run(ctx context.Context) (*negotiated, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n.resume != nil && f.SM != nil {
+		ok, h, err := n.tryResume(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return &negotiated{header: hdr, jid: n.resume.jid, features: f, early: n.early, resumed: true, resumedH: h}, nil
+		}
+		// The server could not resume: bind a new session on this stream.
+	}
 	if f.Bind == nil {
 		return nil, &ProtocolError{Step: "bind", Msg: "server offers no resource binding"}
 	}
@@ -164,13 +194,53 @@ func (n *negotiator) run(ctx context.Context) (*negotiated, error) {
 	if err != nil {
 		return nil, err
 	}
+	sm := f.SM != nil && !n.cfg.StreamManagement.Disabled
+	if sm {
+		// Sent right behind the bind result, without waiting for <enabled/>:
+		// the read loop takes the answer, and a refusal keeps the session.
+		if err := n.write(ctx, smEnable); err != nil {
+			return nil, err
+		}
+	}
 	if f.Session != nil && f.Session.Optional == nil {
 		// RFC 3921 session establishment, still required by a few servers.
 		if err := n.legacySession(ctx); err != nil {
 			return nil, err
 		}
 	}
-	return &negotiated{header: hdr, jid: j, features: f, early: n.early}, nil
+	return &negotiated{header: hdr, jid: j, features: f, early: n.early, sm: sm}, nil
+}
+
+// tryResume sends <resume/> and reports whether the server resumed, with
+// its h. A <failed/> answer is not an error: the caller binds instead.
+func (n *negotiator) tryResume(ctx context.Context) (bool, uint32, error) {
+	if err := n.conn.WriteElement(ctx, smResume(n.resume.previd, n.resume.h)); err != nil {
+		return false, 0, err
+	}
+	if n.resumeTO > 0 {
+		// A server that cannot resume should say <failed/>; one that says
+		// nothing (Prosody 0.12 fails inside its BOSH resumption) must not
+		// hold the attempt for long.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, n.resumeTO)
+		defer cancel()
+	}
+	for {
+		_, r, err := n.readNonStanza(ctx)
+		if err != nil {
+			return false, 0, err
+		}
+		if r.Name.Space != nsSM {
+			continue
+		}
+		switch r.Name.Local {
+		case "resumed":
+			h, err := parseH(r.attr("h"))
+			return err == nil, h, err
+		case "failed":
+			return false, 0, nil
+		}
+	}
 }
 
 // sasl authenticates (RFC 6120 §6).
@@ -292,8 +362,8 @@ func (n *negotiator) iqResult(ctx context.Context, id, step string) ([]byte, err
 func (n *negotiator) bind(ctx context.Context) (jid.JID, error) {
 	id := newID()
 	res := ""
-	if n.cfg.Resource != "" {
-		res = "<resource>" + xmlEscape(n.cfg.Resource) + "</resource>"
+	if n.resource != "" {
+		res = "<resource>" + xmlEscape(n.resource) + "</resource>"
 	}
 	if err := n.write(ctx, fmt.Sprintf("<iq xmlns='jabber:client' type='set' id='%s'><bind xmlns='%s'>%s</bind></iq>", id, nsBind, res)); err != nil {
 		return jid.JID{}, err

@@ -3,6 +3,7 @@ package xmppconn
 import (
 	"crypto/tls"
 	"io"
+	"log/slog"
 	"sync"
 
 	"github.com/xmppconn/xmppconn/internal/xmlframe"
@@ -15,6 +16,7 @@ import (
 // element at a time, whatever the encoder's buffering.
 type stanzaPipe struct {
 	send     func(elem []byte) error
+	log      *slog.Logger
 	tlsState func() tls.ConnectionState
 
 	mu     sync.Mutex
@@ -26,8 +28,8 @@ type stanzaPipe struct {
 	split xmlframe.Splitter
 }
 
-func newStanzaPipe(send func([]byte) error, tlsState func() tls.ConnectionState) *stanzaPipe {
-	p := &stanzaPipe{send: send, tlsState: tlsState}
+func newStanzaPipe(send func([]byte) error, log *slog.Logger, tlsState func() tls.ConnectionState) *stanzaPipe {
+	p := &stanzaPipe{send: send, log: log, tlsState: tlsState}
 	p.cond.L = &p.mu
 	return p
 }
@@ -69,12 +71,18 @@ func (p *stanzaPipe) Read(b []byte) (int, error) {
 	return n, nil
 }
 
-// Write implements io.Writer for the session's XML encoder.
+// Write implements io.Writer for the session's XML encoder. It fails only
+// when the encoder wrote something that is not XML: the encoder keeps a
+// write error for good, so a full queue (ErrQueueFull) is logged here and
+// reported by Connection.Send, which checks the bound before encoding.
 func (p *stanzaPipe) Write(b []byte) (int, error) {
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
 	err := p.split.Write(b, func(elem []byte) error {
-		return p.send(append([]byte(nil), elem...))
+		if err := p.send(append([]byte(nil), elem...)); err != nil {
+			p.log.Error("xmppconn: stanza dropped", "err", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, err

@@ -40,9 +40,11 @@ func (r *recorder) all() []events.Event {
 
 // names renders the events as short strings: the type, and for a state
 // change the new state, for a failure the error type.
-func (r *recorder) names() []string {
+func (r *recorder) names() []string { return namesOf(r.all()) }
+
+func namesOf(evs []events.Event) []string {
 	var out []string
-	for _, e := range r.all() {
+	for _, e := range evs {
 		out = append(out, name(e))
 	}
 	return out
@@ -65,14 +67,24 @@ func name(e events.Event) string {
 // waitFor blocks until an event satisfies ok, or fails the test after d.
 func (r *recorder) waitFor(t *testing.T, d time.Duration, what string, ok func(events.Event) bool) events.Event {
 	t.Helper()
+	return r.waitForNth(t, d, what, 1, ok)
+}
+
+// waitForNth blocks until n events satisfy ok and returns the nth, or fails
+// the test after d. ok must not call the recorder's methods.
+func (r *recorder) waitForNth(t *testing.T, d time.Duration, what string, n int, ok func(events.Event) bool) events.Event {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	for {
 		r.mu.Lock()
+		seen := 0
 		for _, e := range r.evs {
 			if ok(e) {
-				r.mu.Unlock()
-				return e
+				if seen++; seen == n {
+					r.mu.Unlock()
+					return e
+				}
 			}
 		}
 		ch := r.changed
@@ -80,7 +92,7 @@ func (r *recorder) waitFor(t *testing.T, d time.Duration, what string, ok func(e
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			t.Fatalf("no %s event within %v; got %v", what, d, r.names())
+			t.Fatalf("no %s event within %v; got %v", what, d, namesOf(r.all()))
 			return nil
 		}
 	}

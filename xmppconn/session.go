@@ -3,51 +3,130 @@ package xmppconn
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"mellium.im/xmpp"
-	"mellium.im/xmpp/stanza"
 
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/transport"
 )
 
-// writeElement sends one element on the transport; one writer at a time.
-func (c *Connection) writeElement(tc transport.Conn, elem []byte) error {
-	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
-	return tc.WriteElement(context.Background(), elem)
+// link is one live stream: a transport with its read and ping loops.
+type link struct {
+	tc     transport.Conn
+	rx     atomic.Int64  // UnixNano of the last element received
+	stop   chan struct{} // closed when the stream is no longer the live one
+	once   sync.Once
+	pongMu sync.Mutex
+	pongs  map[string]chan struct{} // ping id -> answered
 }
 
-// readLoop reads the live session's elements and hands stanzas to the
-// mellium session. It ends when the transport fails or closes.
-func (c *Connection) readLoop(tc transport.Conn, pipe *stanzaPipe) {
+func newLink(tc transport.Conn) *link {
+	l := &link{tc: tc, stop: make(chan struct{}), pongs: map[string]chan struct{}{}}
+	l.rx.Store(time.Now().UnixNano())
+	return l
+}
+
+func (l *link) close() { l.once.Do(func() { close(l.stop) }) }
+
+func (l *link) lastRx() time.Time { return time.Unix(0, l.rx.Load()) }
+
+// pingPrefix marks the ids of the client's own liveness pings.
+const pingPrefix = "xmppconn-ping-"
+
+// readLoop reads the live stream's elements: stanzas go to the mellium
+// session, stream management and the client's own pings are handled here.
+func (c *Connection) readLoop(l *link) {
 	defer c.loops.Done()
 	for {
-		elem, err := tc.ReadElement(context.Background())
+		elem, err := l.tc.ReadElement(context.Background())
 		if err != nil {
-			c.lost(tc, err)
+			c.lost(l, err)
 			return
 		}
+		l.rx.Store(time.Now().UnixNano())
 		r, err := rootOf(elem)
 		if err != nil {
-			c.lost(tc, &ProtocolError{Step: "read", Msg: "malformed element", Err: err})
+			c.lost(l, &ProtocolError{Step: "read", Msg: "malformed element", Err: err})
 			return
 		}
 		switch {
-		case r.is(stanza.NSClient, "iq") && r.attr("type") == "get" && isPing(elem):
-			c.answerPing(tc, r)
+		case r.Name.Space == nsSM:
+			if err := c.handleSM(r); err != nil {
+				c.lost(l, err)
+				return
+			}
 		case r.isStanza():
-			c.inspect(r, elem)
-			pipe.deliver(elem)
+			if c.inCounting.Load() {
+				c.inH.Add(1)
+			}
+			c.handleStanza(l, r, elem)
 		case r.is(nsStream, "error"):
-			c.lost(tc, parseStreamError(elem))
+			c.lost(l, parseStreamError(elem))
 			return
 		default:
 			c.log.Debug("xmppconn: ignoring stream-level element", "name", r.Name.Local, "ns", r.Name.Space)
 		}
 	}
+}
+
+// handleStanza answers pings, takes the answers to the client's own pings,
+// and hands everything else to the session.
+func (c *Connection) handleStanza(l *link, r root, elem []byte) {
+	if r.Name.Local == "iq" {
+		typ, id := r.attr("type"), r.attr("id")
+		switch {
+		case typ == "get" && isPing(elem):
+			c.answerPing(r)
+			return
+		case (typ == "result" || typ == "error") && strings.HasPrefix(id, pingPrefix):
+			l.pongMu.Lock()
+			if ch := l.pongs[id]; ch != nil {
+				close(ch)
+				delete(l.pongs, id)
+			}
+			l.pongMu.Unlock()
+			return
+		}
+	}
+	c.inspect(r, elem)
+	c.mu.Lock()
+	pipe := c.pipe
+	c.mu.Unlock()
+	if pipe != nil {
+		pipe.deliver(elem)
+	}
+}
+
+// handleSM handles the XEP-0198 elements of a live stream.
+func (c *Connection) handleSM(r root) error {
+	switch r.Name.Local {
+	case "r":
+		c.out.write(smAnswer(c.inH.Load()))
+	case "a":
+		h, err := parseH(r.attr("h"))
+		if err != nil {
+			return err
+		}
+		if err := c.out.ack(h); err != nil {
+			c.log.Warn("xmppconn: stream management", "err", err)
+		}
+	case "enabled":
+		resume := r.attr("resume") == "true" || r.attr("resume") == "1"
+		c.out.enabled(r.attr("id"), resume)
+		c.inCounting.Store(true)
+		c.log.Debug("xmppconn: stream management enabled", "resumable", resume)
+	case "failed":
+		// The server refused <enable/>: the session goes on without it.
+		c.out.refused()
+		c.log.Debug("xmppconn: stream management refused by the server")
+	}
+	return nil
 }
 
 // isPing reports whether an IQ get is an XEP-0199 ping.
@@ -59,31 +138,78 @@ func isPing(elem []byte) bool {
 }
 
 // answerPing answers a server's XEP-0199 ping, whatever the Handler does.
-func (c *Connection) answerPing(tc transport.Conn, r root) {
+func (c *Connection) answerPing(r root) {
 	to := ""
 	if from := r.attr("from"); from != "" {
 		to = fmt.Sprintf(" to='%s'", xmlEscape(from))
 	}
 	resp := fmt.Sprintf("<iq xmlns='jabber:client' type='result' id='%s'%s/>", xmlEscape(r.attr("id")), to)
-	if err := c.writeElement(tc, []byte(resp)); err != nil {
+	if err := c.out.send([]byte(resp)); err != nil {
 		c.log.Debug("xmppconn: answering ping", "err", err)
 	}
 }
 
 // serve runs the mellium session's read side until the pipe closes.
-func (c *Connection) serve(tc transport.Conn, sess *xmpp.Session) {
+func (c *Connection) serve(sess *xmpp.Session) {
 	defer c.loops.Done()
-	h := c.cfg.Handler
-	err := sess.Serve(h)
-	if err != nil {
-		c.lost(tc, err)
+	if err := sess.Serve(c.cfg.Handler); err != nil {
+		c.log.Debug("xmppconn: session handler", "err", err)
+		c.mu.Lock()
+		l := c.link
+		c.mu.Unlock()
+		if l != nil {
+			c.lost(l, err)
+		}
 	}
 }
 
-// lost handles the end of a live session that the client did not ask for:
-// CONNECTED -> DISCONNECTED -> FAILED with exactly one ConnectionFailed.
-func (c *Connection) lost(tc transport.Conn, err error) {
-	c.end(tc, func() *events.Failed { return c.failure(err, tc, true) })
+// lost handles the end of a live stream that the client did not ask for.
+// The connection goes DISCONNECTED; then, when the cause may heal and
+// recovery is on, it resumes or reconnects in the background, else it ends
+// in FAILED with exactly one ConnectionFailed.
+func (c *Connection) lost(l *link, err error) {
+	c.mu.Lock()
+	if c.closing || c.link != l {
+		c.mu.Unlock()
+		return
+	}
+	c.link, c.conn = nil, nil
+	c.lastRx = l.lastRx()
+	l.close()
+	c.transitionLocked(events.StateDisconnected)
+	if c.cfg.Reconnect.Disabled || !retryable(err) {
+		c.finishLocked(c.failure(err, l.tc, true))
+		c.mu.Unlock()
+		c.log.Debug("xmppconn: session lost for good", "err", err)
+		closeQuietly(l.tc) // also unblocks a writer stuck on the dead stream
+		c.out.reset()
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	c.loops.Add(1)
+	c.mu.Unlock()
+	c.log.Debug("xmppconn: session lost, recovering", "err", err)
+	closeQuietly(l.tc) // also unblocks a writer stuck on the dead stream
+	c.out.down()
+	go c.recover(ctx, err, l.tc.Status())
+}
+
+// finishLocked ends the connection in FAILED with f: the state, the event,
+// and the end of the session. Called with c.mu held, in a state from which
+// FAILED is legal; the caller then closes the transport and resets the
+// outbox, outside the lock.
+func (c *Connection) finishLocked(f *events.Failed) {
+	f.Details.SuspendTimeMS = time.Duration(c.suspendMax.Load()).Milliseconds()
+	if !c.lastRx.IsZero() {
+		f.Details.TimeSinceLastSuccessMS = time.Since(c.lastRx).Milliseconds()
+	}
+	c.transitionLocked(events.StateFailed)
+	c.em.Emit(f)
+	if c.pipe != nil {
+		c.pipe.close()
+	}
+	c.sess, c.pipe = nil, nil
 }
 
 // abort ends the live session for a reason found above the transport (a
@@ -91,42 +217,26 @@ func (c *Connection) lost(tc transport.Conn, err error) {
 // payload. It does nothing when the session is not up.
 func (c *Connection) abort(f *events.Failed) {
 	c.mu.Lock()
-	tc := c.conn
-	c.mu.Unlock()
-	if tc == nil {
-		return
-	}
-	c.end(tc, func() *events.Failed { return f })
-}
-
-// end tears down the live session on tc, if it is still the current one and
-// the user is not disconnecting, and reports the failure mk builds (called
-// with c.mu held).
-func (c *Connection) end(tc transport.Conn, mk func() *events.Failed) {
-	c.mu.Lock()
-	if c.closing || c.conn != tc {
+	l := c.link
+	if c.closing || l == nil {
 		c.mu.Unlock()
 		return
 	}
-	pipe := c.pipe
-	c.conn, c.sess, c.pipe = nil, nil, nil
-	f := mk()
+	c.link, c.conn = nil, nil
+	c.lastRx = l.lastRx()
+	l.close()
 	c.transitionLocked(events.StateDisconnected)
-	c.transitionLocked(events.StateFailed)
-	c.em.Emit(f)
+	c.finishLocked(f)
 	c.mu.Unlock()
-	c.log.Debug("xmppconn: session lost", "error", string(f.Err), "reason", f.Reason)
-	if pipe != nil {
-		pipe.close()
-	}
-	closeQuietly(tc)
+	closeQuietly(l.tc)
+	c.out.reset()
 }
 
 // Disconnect closes the connection: CLOSING, then CLOSED and
-// ConnectionDisconnected. It cancels a Connect in progress, closes the stream
-// politely (bounded by ctx) and returns once the connection's goroutines have
-// ended. On a connection that is CLOSED or FAILED it only releases what is
-// left and emits nothing.
+// ConnectionDisconnected. It cancels a Connect or a recovery in progress,
+// closes the stream politely (bounded by ctx) and returns once the
+// connection's goroutines have ended. On a connection that is CLOSED or
+// FAILED it only waits for what is left and emits nothing.
 func (c *Connection) Disconnect(ctx context.Context) error {
 	c.mu.Lock()
 	st := c.states.State()
@@ -137,7 +247,8 @@ func (c *Connection) Disconnect(ctx context.Context) error {
 	}
 	c.closing = true
 	c.transitionLocked(events.StateClosing)
-	cancel, attempt := c.cancel, c.attempt
+	cancel, attempt, l := c.cancel, c.attempt, c.link
+	c.link, c.conn = nil, nil
 	c.mu.Unlock()
 
 	if cancel != nil {
@@ -146,18 +257,19 @@ func (c *Connection) Disconnect(ctx context.Context) error {
 	if attempt != nil {
 		<-attempt // the attempt's own I/O is bounded by the cancelled context
 	}
-
-	c.mu.Lock()
-	tc, pipe := c.conn, c.pipe
-	c.conn, c.sess, c.pipe = nil, nil, nil
-	c.mu.Unlock()
-
 	var err error
-	if tc != nil {
+	if l != nil {
+		l.close()
 		cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
-		err = tc.Close(cctx)
+		err = l.tc.Close(cctx)
 		ccancel()
 	}
+	c.out.reset()
+
+	c.mu.Lock()
+	pipe := c.pipe
+	c.sess, c.pipe = nil, nil
+	c.mu.Unlock()
 	if pipe != nil {
 		pipe.close()
 	}
@@ -167,5 +279,8 @@ func (c *Connection) Disconnect(ctx context.Context) error {
 	c.transitionLocked(events.StateClosed)
 	c.em.Emit(events.Disconnected{Message: "closed by the client"})
 	c.mu.Unlock()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
 	return err
 }

@@ -19,6 +19,7 @@ const usage = `usage: xmppconn <command> [flags] URL
 
 commands:
   probe   connect once, print the lifecycle events, disconnect
+  discover  list the endpoints a domain publishes (XEP-0156 host-meta)
   help    show this help
 
 Run "xmppconn probe -h" for the flags of probe.
@@ -40,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	switch args[0] {
 	case "probe":
 		return probe(ctx, args[1:], stdout, stderr, getenv)
+	case "discover":
+		return discover(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

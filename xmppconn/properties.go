@@ -1,0 +1,286 @@
+package xmppconn
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"maps"
+	"strconv"
+	"time"
+
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+
+	"github.com/xmppconn/xmppconn/events"
+)
+
+// Properties returns the server properties learned from the deployment (a
+// copy): the name of every identity of category "server" in Jitsi's
+// properties push or in a disco#info result of the domain, by identity type
+// ("shard", "region", "release", and others such as the server software's
+// "im"). Only a query with a shard, region or release identity counts. It is
+// empty until the first PropertiesUpdated.
+func (c *Connection) Properties() map[string]string {
+	c.jitsi.mu.Lock()
+	defer c.jitsi.mu.Unlock()
+	out := make(map[string]string, len(c.jitsi.props))
+	maps.Copy(out, c.jitsi.props)
+	return out
+}
+
+// Services returns the STUN and TURN services (XEP-0215) of the last
+// properties push, or nil when none came. Their credentials are secrets:
+// do not log them.
+func (c *Connection) Services() []Service {
+	c.jitsi.mu.Lock()
+	defer c.jitsi.mu.Unlock()
+	return append([]Service(nil), c.jitsi.services...)
+}
+
+// Service is one external STUN or TURN service of a XEP-0215 <services/>
+// list, as Jitsi's Prosody pushes it with the properties.
+type Service struct {
+	Type       string    // "stun", "turn", "turns"
+	Host       string    // host name or address
+	Port       int       // 0 when not given
+	Transport  string    // "udp" or "tcp", if given
+	Username   string    // TURN user name, if any
+	Password   string    // TURN credential, if any: a secret
+	Expires    time.Time // when the credential expires; zero when not given
+	Restricted bool      // the credential is short-lived
+}
+
+// String describes the service without its password.
+func (s Service) String() string {
+	return fmt.Sprintf("%s:%s:%d/%s", s.Type, s.Host, s.Port, s.Transport)
+}
+
+// discoInfo is a disco#info <query/> (XEP-0030): identities and features.
+type discoInfo struct {
+	Identities []identity
+	Features   []string
+}
+
+// identity is a disco#info identity.
+type identity struct {
+	Category, Type, Name string
+}
+
+// hasFeature reports whether the query lists the feature var.
+func (d *discoInfo) hasFeature(v string) bool {
+	for _, f := range d.Features {
+		if f == v {
+			return true
+		}
+	}
+	return false
+}
+
+// deploymentTypes are the identity types that make a query a deployment's
+// properties (Jitsi's shard, region and release).
+var deploymentTypes = []string{"shard", "region", "release"}
+
+// serverProperties returns the identities of category "server" as identity
+// type -> name (later duplicates win), when one of them is of type shard,
+// region or release. It returns nil otherwise: a server that tells only
+// its software ("im": "Prosody") has no deployment properties.
+func (d *discoInfo) serverProperties() map[string]string {
+	m := make(map[string]string)
+	for _, id := range d.Identities {
+		if id.Category == "server" && id.Type != "" {
+			m[id.Type] = id.Name
+		}
+	}
+	for _, t := range deploymentTypes {
+		if _, ok := m[t]; ok {
+			return m
+		}
+	}
+	return nil
+}
+
+// discoPayload is what the properties push or a disco#info result carries.
+type discoPayload struct {
+	Query *struct {
+		Identities []struct {
+			Category string `xml:"category,attr"`
+			Type     string `xml:"type,attr"`
+			Name     string `xml:"name,attr"`
+		} `xml:"identity"`
+		Features []struct {
+			Var string `xml:"var,attr"`
+		} `xml:"feature"`
+	} `xml:"http://jabber.org/protocol/disco#info query"`
+	Services *struct {
+		Services []struct {
+			Type       string `xml:"type,attr"`
+			Host       string `xml:"host,attr"`
+			Port       string `xml:"port,attr"`
+			Transport  string `xml:"transport,attr"`
+			Username   string `xml:"username,attr"`
+			Password   string `xml:"password,attr"`
+			Expires    string `xml:"expires,attr"`
+			Restricted string `xml:"restricted,attr"`
+		} `xml:"service"`
+	} `xml:"urn:xmpp:extdisco:2 services"`
+}
+
+// parseDiscoPayload reads the disco#info <query/> and the XEP-0215
+// <services/> children of a serialized stanza (the properties <message/>, or
+// an <iq/> result). Either may be absent: info is nil without a query,
+// services nil without a services list. Malformed XML gives a
+// *ProtocolError; a service's unreadable port or expiry is left zero.
+func parseDiscoPayload(elem []byte) (info *discoInfo, services []Service, err error) {
+	var v discoPayload
+	if err := xml.Unmarshal(elem, &v); err != nil {
+		return nil, nil, &ProtocolError{Step: "disco#info", Msg: "malformed stanza", Err: err}
+	}
+	if q := v.Query; q != nil {
+		info = &discoInfo{}
+		for _, id := range q.Identities {
+			info.Identities = append(info.Identities, identity{Category: id.Category, Type: id.Type, Name: id.Name})
+		}
+		for _, f := range q.Features {
+			if f.Var != "" {
+				info.Features = append(info.Features, f.Var)
+			}
+		}
+	}
+	if v.Services != nil {
+		services = []Service{}
+		for _, s := range v.Services.Services {
+			svc := Service{
+				Type:       s.Type,
+				Host:       s.Host,
+				Transport:  s.Transport,
+				Username:   s.Username,
+				Password:   s.Password,
+				Restricted: s.Restricted == "1" || s.Restricted == "true",
+			}
+			if p, err := strconv.ParseUint(s.Port, 10, 16); err == nil {
+				svc.Port = int(p)
+			}
+			if t, err := time.Parse(time.RFC3339, s.Expires); err == nil {
+				svc.Expires = t
+			}
+			services = append(services, svc)
+		}
+	}
+	return info, services, nil
+}
+
+// inspectPush handles a <message/> from the domain: Jitsi's properties push
+// (a disco#info query, and the TURN/STUN services).
+func (c *Connection) inspectPush(r root, elem []byte) {
+	if r.attr("type") == "error" || !isDomain(r.attr("from"), c.JID()) {
+		return
+	}
+	info, services, err := parseDiscoPayload(elem)
+	if err != nil {
+		c.log.Debug("xmppconn: ignoring a malformed message from the domain", "err", err)
+		return
+	}
+	if info == nil && services == nil {
+		return
+	}
+	c.jitsi.mu.Lock()
+	if info != nil {
+		c.jitsi.pushed = true
+	}
+	if services != nil {
+		c.jitsi.services = services
+	}
+	c.jitsi.mu.Unlock()
+	if info != nil {
+		c.applyDiscoInfo(info)
+	}
+}
+
+// inspectDiscoResult handles an IQ result that no helper of this package
+// waits for: a disco#info result of the domain (the bot's own query, say)
+// tells the properties too.
+func (c *Connection) inspectDiscoResult(r root, elem []byte) {
+	if !isDomain(r.attr("from"), c.JID()) {
+		return
+	}
+	info, _, err := parseDiscoPayload(elem)
+	if err != nil {
+		c.log.Debug("xmppconn: ignoring a malformed disco#info result", "err", err)
+		return
+	}
+	if info != nil {
+		c.applyDiscoInfo(info)
+	}
+}
+
+// applyDiscoInfo takes in what a disco#info query of the domain tells: the
+// server properties (PropertiesUpdated) and the lobby (DisplayNameRequired).
+// It runs on the read loop (or on the connecting goroutine for the stanzas
+// that came during negotiation).
+func (c *Connection) applyDiscoInfo(info *discoInfo) {
+	if props := info.serverProperties(); props != nil {
+		c.jitsi.mu.Lock()
+		c.jitsi.props = props
+		c.jitsi.mu.Unlock()
+		c.em.Emit(events.Properties{Properties: maps.Clone(props)})
+	}
+	c.checkLobby(info)
+}
+
+// queryProperties asks the domain for its disco#info, for a session that got
+// no properties push. The answer is handled on the read loop; nothing waits
+// for it.
+func (c *Connection) queryProperties() {
+	domain := c.JID().Domain()
+	if domain.Domainpart() == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	_, _, err := c.sendIQ(ctx, stanza.GetIQ, domain, discoInfoQuery(), func(r root, elem []byte) {
+		if r.attr("type") != "result" {
+			c.log.Debug("xmppconn: the domain refused disco#info", "domain", domain.String())
+			return
+		}
+		info, _, err := parseDiscoPayload(elem)
+		if err != nil || info == nil {
+			c.log.Debug("xmppconn: unusable disco#info result of the domain", "err", err)
+			return
+		}
+		c.applyDiscoInfo(info)
+	})
+	if err != nil {
+		c.log.Debug("xmppconn: asking the domain for its properties", "err", err)
+	}
+}
+
+// propertiesOnEstablished asks the domain for its properties when this
+// session got no push: always after a new bind, after a resumption only when
+// nothing is known yet.
+func (c *Connection) propertiesOnEstablished(resumed bool) {
+	c.jitsi.mu.Lock()
+	pushed, known := c.jitsi.pushed, c.jitsi.props != nil
+	c.jitsi.pushed = false
+	c.jitsi.mu.Unlock()
+	if c.cfg.Jitsi.NoPropertiesQuery || pushed || (resumed && known) {
+		return
+	}
+	c.queryProperties()
+}
+
+// discoInfoQuery returns the tokens of an empty disco#info query.
+func discoInfoQuery() xml.TokenReader {
+	return element(nsDiscoInfo, "query", nil)
+}
+
+// domainJID returns the JID of the XMPP domain of the connection.
+func (c *Connection) domainJID() (jid.JID, error) {
+	if d := c.JID().Domainpart(); d != "" {
+		return jid.New("", d, "")
+	}
+	d, err := c.domain()
+	if err != nil {
+		return jid.JID{}, err
+	}
+	return jid.New("", d, "")
+}

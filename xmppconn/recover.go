@@ -1,0 +1,96 @@
+package xmppconn
+
+import (
+	"context"
+	"time"
+
+	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/transport"
+)
+
+// recover brings a lost session back: attempt n waits Config.Reconnect.Delay(n),
+// goes RECONNECTING, and resumes the XEP-0198 session when it can — or binds
+// a new one on the same stream when the server cannot resume it. A failed
+// attempt goes back to DISCONNECTED while attempts remain; after the last,
+// or after an error that will not heal, the connection ends in FAILED with
+// exactly one ConnectionFailed. Disconnect cancels ctx.
+func (c *Connection) recover(ctx context.Context, cause error, status transport.Status) {
+	defer c.loops.Done()
+	lastErr, lastStatus := cause, status
+	tryResume := true
+	for n := 1; n <= c.cfg.Reconnect.Attempts; n++ {
+		t := time.NewTimer(c.cfg.Reconnect.Delay(n))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		c.mu.Lock()
+		if c.closing {
+			c.mu.Unlock()
+			return
+		}
+		c.transitionLocked(events.StateReconnecting)
+		prev := c.jid
+		c.mu.Unlock()
+
+		var resume *resumeReq
+		if id := c.out.resumeID(); id != "" && tryResume {
+			resume = &resumeReq{previd: id, h: c.inH.Load(), jid: prev}
+		}
+		resource := c.cfg.Resource
+		if resource == "" {
+			resource = prev.Resourcepart()
+		}
+		actx, acancel := context.WithTimeout(ctx, c.cfg.Reconnect.AttemptTimeout)
+		tc, neg, err := c.establish(actx, resume, resource)
+		acancel()
+		if err != nil && resume != nil {
+			// Resumption did not get through (it was refused cleanly it
+			// would have fallen back to bind): try a fresh session next.
+			tryResume = false
+		}
+		if err == nil {
+			if err = c.goLive(tc, neg, false); err == nil {
+				return
+			}
+		} else if tc != nil {
+			lastStatus = tc.Status()
+			closeQuietly(tc)
+		}
+		if ctx.Err() != nil {
+			return // Disconnect
+		}
+		lastErr = err
+		c.log.Debug("xmppconn: recovery attempt failed", "attempt", n, "err", err)
+		if !retryable(err) {
+			break
+		}
+		if n < c.cfg.Reconnect.Attempts {
+			c.mu.Lock()
+			if c.closing {
+				c.mu.Unlock()
+				return
+			}
+			c.transitionLocked(events.StateDisconnected)
+			c.mu.Unlock()
+		}
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
+	// Giving up is droppedError, or serverError after HTTP 5xx (design.md);
+	// a SASL refusal keeps its passwordRequired.
+	c.finishLocked(c.failure(lastErr, statusOnly(lastStatus), true))
+	c.out.reset()
+}
+
+// statusOnly is a transport.Conn that only reports a Status, for failures
+// built after the transport is gone.
+type statusOnly transport.Status
+
+func (s statusOnly) Status() transport.Status { return transport.Status(s) }
