@@ -206,29 +206,32 @@ func (c *Connection) goLive(tc transport.Conn, neg *negotiated, first bool) erro
 	c.em.Emit(events.Established{ID: neg.jid.Resourcepart(), JID: neg.jid.String(), Resumed: neg.resumed})
 	c.mu.Unlock()
 
-	// Stanzas that came during negotiation reach the Handler first.
+	// Stanzas that came during negotiation reach the Handler first, and are
+	// inspected before the read loop starts, so that what they tell
+	// (Jitsi's properties push) comes in order.
 	for _, e := range neg.early {
 		pipe.deliver(e)
+		if r, err := rootOf(e); err == nil {
+			c.inspect(r, e)
+		}
 	}
+	// The bookkeeping is ready before the read loop starts (it takes the
+	// server's <enabled/> and acks); the backlog is written after it
+	// started, since writing a long backlog to a server that waits for its
+	// own output to be read would deadlock.
 	if neg.resumed {
 		c.inCounting.Store(true)
-		if err := c.out.resumed(tc, neg.resumedH); err != nil {
+		if err := c.out.prepareResumed(neg.resumedH); err != nil {
 			c.log.Warn("xmppconn: resume", "err", err)
 		}
 	} else {
 		c.inCounting.Store(false)
 		c.inH.Store(0)
-		c.out.fresh(tc, neg.sm, neg.jid.String())
-	}
-	// The read loop starts once the early stanzas were inspected, so that
-	// what they tell (Jitsi's properties push) comes in order.
-	for _, e := range neg.early {
-		if r, err := rootOf(e); err == nil {
-			c.inspect(r, e)
-		}
+		c.out.prepareFresh(neg.sm, neg.jid.String())
 	}
 	go c.readLoop(l)
 	go c.pingLoop(l)
+	c.out.attach(tc)
 	c.log.Debug("xmppconn: connected", "jid", neg.jid.String(), "resumed", neg.resumed)
 	c.established(neg.resumed)
 	return nil

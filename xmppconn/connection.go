@@ -40,6 +40,7 @@ type Connection struct {
 	lastUp  time.Time          // last time the session became CONNECTED
 	lastRx  time.Time          // last element received on a stream that is now down
 
+	sendMu     sync.Mutex    // makes Send's queue check and encoding one step
 	out        outbox        // the outbound path, across streams
 	inH        atomic.Uint32 // XEP-0198: stanzas handled on this SM session
 	inCounting atomic.Bool   // inbound stanzas are counted (<enabled/> or resumed)
@@ -110,6 +111,8 @@ func (c *Connection) Flush(ctx context.Context) error { return c.em.Flush(ctx) }
 // down (DISCONNECTED, RECONNECTING) the stanza is queued and sent once it is
 // back; ErrQueueFull reports that Config.QueueLimit stanzas already wait.
 func (c *Connection) Send(ctx context.Context, r xml.TokenReader) error {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
 	s, err := c.sendable()
 	if err != nil {
 		return err
@@ -131,6 +134,8 @@ func (c *Connection) sendable() (*xmpp.Session, error) {
 
 // SendElement sends an element built from start and the payload r.
 func (c *Connection) SendElement(ctx context.Context, r xml.TokenReader, start xml.StartElement) error {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
 	s, err := c.sendable()
 	if err != nil {
 		return err

@@ -20,8 +20,14 @@ var ErrPingTimeout = errors.New("xmppconn: server stopped answering pings")
 func (c *Connection) pingLoop(l *link) {
 	defer c.loops.Done()
 	if c.cfg.Ping.Disabled {
-		<-l.stop
-		return
+		for {
+			select {
+			case <-l.stop:
+				return
+			case elem := <-l.ctrl:
+				c.payDebt(elem)
+			}
+		}
 	}
 	interval, timeout := c.cfg.Ping.Interval, c.cfg.Ping.Timeout
 	t := time.NewTimer(interval)
@@ -32,6 +38,9 @@ func (c *Connection) pingLoop(l *link) {
 		select {
 		case <-l.stop:
 			return
+		case elem := <-l.ctrl:
+			c.payDebt(elem)
+			continue
 		case <-t.C:
 		}
 		now := time.Now()
@@ -86,12 +95,16 @@ func (c *Connection) ping(l *link, timeout time.Duration) (ok, stopped bool) {
 	}
 	t := time.NewTimer(timeout)
 	defer t.Stop()
-	select {
-	case <-l.stop:
-		return false, true
-	case <-answered:
-		return true, false
-	case <-t.C:
-		return l.lastRx().After(sent), false
+	for {
+		select {
+		case <-l.stop:
+			return false, true
+		case elem := <-l.ctrl:
+			c.payDebt(elem)
+		case <-answered:
+			return true, false
+		case <-t.C:
+			return l.lastRx().After(sent), false
+		}
 	}
 }

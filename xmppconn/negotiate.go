@@ -73,6 +73,16 @@ func (e *ProtocolError) Error() string {
 
 func (e *ProtocolError) Unwrap() error { return e.Err }
 
+// ResumeError reports that an XEP-0198 resumption was asked for and got no
+// usable answer (neither <resumed/> nor <failed/>).
+type ResumeError struct {
+	Err error
+}
+
+func (e *ResumeError) Error() string { return "xmppconn: resume: " + e.Err.Error() }
+
+func (e *ResumeError) Unwrap() error { return e.Err }
+
 // BindError reports that the server refused resource binding.
 type BindError struct {
 	Err stanza.Error
@@ -213,10 +223,15 @@ func (n *negotiator) run(ctx context.Context) (*negotiated, error) {
 
 // tryResume sends <resume/> and reports whether the server resumed, with
 // its h. A <failed/> answer is not an error: the caller binds instead.
-func (n *negotiator) tryResume(ctx context.Context) (bool, uint32, error) {
+func (n *negotiator) tryResume(ctx context.Context) (ok bool, h uint32, err error) {
 	if err := n.conn.WriteElement(ctx, smResume(n.resume.previd, n.resume.h)); err != nil {
 		return false, 0, err
 	}
+	defer func() {
+		if err != nil {
+			err = &ResumeError{Err: err}
+		}
+	}()
 	if n.resumeTO > 0 {
 		// A server that cannot resume should say <failed/>; one that says
 		// nothing (Prosody 0.12 fails inside its BOSH resumption) must not

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/xmppconn/xmppconn/transport"
@@ -19,8 +20,9 @@ const writeTimeout = 30 * time.Second
 
 // sentStanza is an outbound stanza and when it was first sent.
 type sentStanza struct {
-	elem []byte
-	at   time.Time
+	elem    []byte
+	at      time.Time
+	delayed bool // elem already carries an XEP-0203 delay
 }
 
 // outbox is the outbound path of a Connection: the one writer on the
@@ -38,9 +40,33 @@ type outbox struct {
 	ackEvery int
 	limit    int
 
+	rewrite []sentStanza // unacked stanzas to write again after a resumption
+
 	// What the server said to <enable/>.
 	id        string // the SM-ID, for <resume previd=…/>
 	resumable bool
+
+	// The latest <a h='…'/> from the read loop, applied under mu at the next
+	// send: the read loop never waits for the writer, which may be blocked
+	// on a full connection that only reading can drain.
+	serverH    atomic.Uint32
+	hasServerH atomic.Bool
+	ackErr     error // the last bookkeeping error, for logs
+}
+
+// noteAck records an <a/> from the server without taking the lock.
+func (o *outbox) noteAck(h uint32) {
+	o.serverH.Store(h)
+	o.hasServerH.Store(true)
+}
+
+// applyAcksLocked releases what the last noted <a/> acknowledged.
+func (o *outbox) applyAcksLocked() {
+	if o.hasServerH.Swap(false) {
+		if err := o.ackLocked(o.serverH.Load()); err != nil {
+			o.ackErr = err
+		}
+	}
 }
 
 func (o *outbox) configure(ackEvery, limit int) {
@@ -57,6 +83,7 @@ func (o *outbox) send(elem []byte) error {
 }
 
 func (o *outbox) sendLocked(s sentStanza) error {
+	o.applyAcksLocked()
 	if o.tc == nil {
 		if len(o.queue) >= o.limit {
 			return ErrQueueFull
@@ -105,6 +132,7 @@ func (o *outbox) writeLocked(elem []byte) error {
 func (o *outbox) requestAck() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.applyAcksLocked()
 	if o.tc != nil && o.sm && len(o.unacked) > 0 {
 		o.requestAckLocked()
 	}
@@ -124,6 +152,9 @@ func (o *outbox) ack(h uint32) error {
 }
 
 func (o *outbox) ackLocked(h uint32) error {
+	if int32(h-o.acked) < 0 {
+		return nil // older than what is already acknowledged (modulo 2^32)
+	}
 	n := h - o.acked
 	if int64(n) > int64(len(o.unacked)) {
 		// The server acknowledges more than was sent: its count and ours
@@ -150,6 +181,7 @@ func (o *outbox) enabled(id string, resumable bool) {
 // without stream management.
 func (o *outbox) refused() {
 	o.mu.Lock()
+	o.hasServerH.Store(false)
 	o.sm, o.unacked, o.acked, o.sinceReq = false, nil, 0, 0
 	o.id, o.resumable = "", false
 	o.mu.Unlock()
@@ -173,40 +205,70 @@ func (o *outbox) down() {
 	o.mu.Unlock()
 }
 
-// resumed brings the session back on tc after <resumed h='…'/>: the
-// acknowledged stanzas are released and the rest are sent again as they
-// were, then the queue.
-func (o *outbox) resumed(tc transport.Conn, h uint32) error {
+// prepareResumed readies the outbox for a resumed stream, before its read
+// loop starts: the stanzas the server acknowledged in <resumed h='…'/> are
+// released, the rest wait to be written again as they were. Sends queue
+// until attach.
+func (o *outbox) prepareResumed(h uint32) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.tc = tc
+	o.applyAcksLocked() // what the old stream acknowledged last
+	o.tc = nil
 	err := o.ackLocked(h)
-	for _, s := range o.unacked {
-		if o.tc == nil {
-			break
-		}
-		if e := o.writeLocked(s.elem); e != nil {
-			o.tc = nil
-		}
-	}
-	o.flushQueueLocked()
+	o.rewrite = append([]sentStanza(nil), o.unacked...)
 	return err
 }
 
-// fresh brings the session back on tc as a new session (a first connect, or
-// a resumption that failed): what was never acknowledged is sent again,
-// messages with an XEP-0203 delay saying when they were first sent, then
-// the queue. sm tells whether <enable/> was sent on this stream.
-func (o *outbox) fresh(tc transport.Conn, sm bool, from string) {
+// prepareFresh readies the outbox for a new session (a first connect, or a
+// resumption that failed), before its read loop starts: what was never
+// acknowledged goes to the head of the queue — messages with an XEP-0203
+// delay saying when they were first sent — and counting restarts. sm tells
+// whether <enable/> was sent on this stream. Sends queue until attach.
+func (o *outbox) prepareFresh(sm bool, from string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	again := o.unacked
-	o.tc, o.sm, o.unacked, o.acked, o.sinceReq = tc, sm, nil, 0, 0
-	o.id, o.resumable = "", false
-	for _, s := range again {
-		_ = o.sendLocked(sentStanza{elem: withDelay(s.elem, s.at, from), at: s.at})
+	o.applyAcksLocked()
+	again := make([]sentStanza, 0, len(o.unacked)+len(o.queue))
+	for _, s := range o.unacked {
+		if !s.delayed {
+			s = sentStanza{elem: withDelay(s.elem, s.at, from), at: s.at, delayed: true}
+		}
+		again = append(again, s)
 	}
+	o.queue = append(again, o.queue...)
+	o.tc, o.sm, o.unacked, o.acked, o.sinceReq, o.rewrite = nil, sm, nil, 0, 0, nil
+	o.id, o.resumable = "", false
+}
+
+// attach makes tc the live stream: the stanzas of a resumption are written
+// again, then the queue, before any new send.
+func (o *outbox) attach(tc transport.Conn) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.tc = tc
+	for _, s := range o.rewrite {
+		if o.tc == nil {
+			break
+		}
+		if err := o.writeLocked(s.elem); err != nil {
+			o.tc = nil
+		}
+	}
+	o.rewrite = nil
 	o.flushQueueLocked()
+}
+
+// resumed brings the session back on tc after <resumed h='…'/>.
+func (o *outbox) resumed(tc transport.Conn, h uint32) error {
+	err := o.prepareResumed(h)
+	o.attach(tc)
+	return err
+}
+
+// fresh brings the session back on tc as a new session.
+func (o *outbox) fresh(tc transport.Conn, sm bool, from string) {
+	o.prepareFresh(sm, from)
+	o.attach(tc)
 }
 
 func (o *outbox) flushQueueLocked() {
@@ -220,7 +282,8 @@ func (o *outbox) flushQueueLocked() {
 // reset forgets everything: the session is over.
 func (o *outbox) reset() {
 	o.mu.Lock()
-	o.tc, o.sm, o.unacked, o.acked, o.sinceReq, o.queue = nil, false, nil, 0, 0, nil
+	o.hasServerH.Store(false)
+	o.tc, o.sm, o.unacked, o.acked, o.sinceReq, o.queue, o.rewrite = nil, false, nil, 0, 0, nil, nil
 	o.id, o.resumable = "", false
 	o.mu.Unlock()
 }

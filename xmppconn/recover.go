@@ -2,6 +2,7 @@ package xmppconn
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/xmppconn/xmppconn/events"
@@ -43,12 +44,21 @@ func (c *Connection) recover(ctx context.Context, cause error, status transport.
 		if resource == "" {
 			resource = prev.Resourcepart()
 		}
-		actx, acancel := context.WithTimeout(ctx, c.cfg.Reconnect.AttemptTimeout)
+		// The attempt's context bounds the attempt only: it is not cancelled
+		// once the stream is up, since a WebSocket read or write that sees
+		// its context end closes the connection.
+		actx, acancel := context.WithCancel(ctx)
+		timer := time.AfterFunc(c.cfg.Reconnect.AttemptTimeout, acancel)
 		tc, neg, err := c.establish(actx, resume, resource)
-		acancel()
-		if err != nil && resume != nil {
-			// Resumption did not get through (it was refused cleanly it
-			// would have fallen back to bind): try a fresh session next.
+		if timer.Stop() && err == nil {
+			// Up in time: actx lives on, cancelled with ctx at Disconnect.
+		} else {
+			acancel()
+		}
+		var rerr *ResumeError
+		if errors.As(err, &rerr) {
+			// The server took <resume/> and never answered it: try a fresh
+			// session next time (a clean <failed/> falls back to bind at once).
 			tryResume = false
 		}
 		if err == nil {

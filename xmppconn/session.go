@@ -19,6 +19,7 @@ import (
 // link is one live stream: a transport with its read and ping loops.
 type link struct {
 	tc     transport.Conn
+	ctrl   chan []byte   // answers the read loop owes the server, sent by the ping loop
 	rx     atomic.Int64  // UnixNano of the last element received
 	stop   chan struct{} // closed when the stream is no longer the live one
 	once   sync.Once
@@ -27,12 +28,22 @@ type link struct {
 }
 
 func newLink(tc transport.Conn) *link {
-	l := &link{tc: tc, stop: make(chan struct{}), pongs: map[string]chan struct{}{}}
+	l := &link{tc: tc, stop: make(chan struct{}), pongs: map[string]chan struct{}{}, ctrl: make(chan []byte, 16)}
 	l.rx.Store(time.Now().UnixNano())
 	return l
 }
 
 func (l *link) close() { l.once.Do(func() { close(l.stop) }) }
+
+// owe queues an answer for the ping loop to send, without blocking: the
+// read loop must keep reading whatever the writer does. When the queue is
+// full the answer is dropped; the server asks again.
+func (l *link) owe(elem []byte) {
+	select {
+	case l.ctrl <- elem:
+	default:
+	}
+}
 
 func (l *link) lastRx() time.Time { return time.Unix(0, l.rx.Load()) }
 
@@ -57,7 +68,7 @@ func (c *Connection) readLoop(l *link) {
 		}
 		switch {
 		case r.Name.Space == nsSM:
-			if err := c.handleSM(r); err != nil {
+			if err := c.handleSM(l, r); err != nil {
 				c.lost(l, err)
 				return
 			}
@@ -82,7 +93,7 @@ func (c *Connection) handleStanza(l *link, r root, elem []byte) {
 		typ, id := r.attr("type"), r.attr("id")
 		switch {
 		case typ == "get" && isPing(elem):
-			c.answerPing(r)
+			l.owe(pingAnswer(r))
 			return
 		case (typ == "result" || typ == "error") && strings.HasPrefix(id, pingPrefix):
 			l.pongMu.Lock()
@@ -104,18 +115,16 @@ func (c *Connection) handleStanza(l *link, r root, elem []byte) {
 }
 
 // handleSM handles the XEP-0198 elements of a live stream.
-func (c *Connection) handleSM(r root) error {
+func (c *Connection) handleSM(l *link, r root) error {
 	switch r.Name.Local {
 	case "r":
-		c.out.write(smAnswer(c.inH.Load()))
+		l.owe(nil) // nil: an <a/> with h as it is when sent
 	case "a":
 		h, err := parseH(r.attr("h"))
 		if err != nil {
 			return err
 		}
-		if err := c.out.ack(h); err != nil {
-			c.log.Warn("xmppconn: stream management", "err", err)
-		}
+		c.out.noteAck(h)
 	case "enabled":
 		resume := r.attr("resume") == "true" || r.attr("resume") == "1"
 		c.out.enabled(r.attr("id"), resume)
@@ -137,15 +146,25 @@ func isPing(elem []byte) bool {
 	return xml.Unmarshal(elem, &v) == nil && v.Ping != nil
 }
 
-// answerPing answers a server's XEP-0199 ping, whatever the Handler does.
-func (c *Connection) answerPing(r root) {
+// pingAnswer is the answer to a server's XEP-0199 ping, which the client
+// gives whatever the Handler does.
+func pingAnswer(r root) []byte {
 	to := ""
 	if from := r.attr("from"); from != "" {
 		to = fmt.Sprintf(" to='%s'", xmlEscape(from))
 	}
-	resp := fmt.Sprintf("<iq xmlns='jabber:client' type='result' id='%s'%s/>", xmlEscape(r.attr("id")), to)
-	if err := c.out.send([]byte(resp)); err != nil {
-		c.log.Debug("xmppconn: answering ping", "err", err)
+	return []byte(fmt.Sprintf("<iq xmlns='jabber:client' type='result' id='%s'%s/>", xmlEscape(r.attr("id")), to))
+}
+
+// payDebt sends an answer the read loop queued: an XEP-0198 <a/> (nil) or
+// a stanza.
+func (c *Connection) payDebt(elem []byte) {
+	if elem == nil {
+		c.out.write(smAnswer(c.inH.Load()))
+		return
+	}
+	if err := c.out.send(elem); err != nil {
+		c.log.Debug("xmppconn: answering the server", "err", err)
 	}
 }
 
