@@ -29,39 +29,15 @@ var update = flag.Bool("update", false, "rewrite golden transcripts in ../testda
 
 // scriptedBOSH is a BOSH server that answers a whole login: session
 // creation with PLAIN offered, SASL success, restart, bind, a message and
-// terminate. It holds empty long-polls until the session ends and records
+// terminate. It answers every request at once (an empty poll gets an empty
+// body; polling='2' keeps the client from polling in a loop) and records
 // every request that carries something, by rid.
 type scriptedBOSH struct {
 	mu       sync.Mutex
 	requests map[uint64]string // by rid
-	maxRID   uint64
-	held     map[uint64]chan struct{} // empty requests held, by rid
 	release  chan struct{}
 	once     sync.Once
 	message  chan struct{} // closed when a request carried a <message/>
-}
-
-// hold registers an empty request. Like a real connection manager, the
-// server answers a held request as soon as a newer one arrives, so the
-// client always gets its responses in rid order.
-func (s *scriptedBOSH) arrive(rid uint64, empty bool) (wait chan struct{}) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if rid > s.maxRID {
-		s.maxRID = rid
-	}
-	for r, ch := range s.held {
-		if r < rid {
-			close(ch)
-			delete(s.held, r)
-		}
-	}
-	if !empty || rid < s.maxRID {
-		return nil
-	}
-	ch := make(chan struct{})
-	s.held[rid] = ch
-	return ch
 }
 
 const boshFeaturesPlain = `<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>`
@@ -79,7 +55,7 @@ func (s *scriptedBOSH) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if m := regexp.MustCompile(`rid='(\d+)'`).FindStringSubmatch(body); m != nil {
 		rid, _ = strconv.ParseUint(m[1], 10, 64)
 	}
-	held := s.arrive(rid, empty)
+	_ = empty
 	if !empty {
 		s.mu.Lock()
 		s.requests[rid] = body
@@ -101,20 +77,23 @@ func (s *scriptedBOSH) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.Contains(body, "type='terminate'"):
 		s.once.Do(func() { close(s.release) })
 		reply("type='terminate'", "")
-	case held != nil:
-		select {
-		case <-held:
-		case <-s.release:
-		case <-r.Context().Done():
-		}
-		reply("", "")
 	default:
 		reply("", "")
 	}
 }
 
-// normalizeBOSH hides what changes from run to run: rid, sid, stanza ids.
+// normalizeBOSH hides what changes from run to run: rid, sid, stanza ids,
+// and the 'ack' of later requests, which is there only while an earlier
+// response is outstanding (timing, not protocol). The session request's
+// ack='1' stays.
 func normalizeBOSH(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "sid=") {
+			lines[i] = regexp.MustCompile(` ack='\d+'`).ReplaceAllString(l, "")
+		}
+	}
+	s = strings.Join(lines, "\n")
 	for _, re := range []*regexp.Regexp{
 		regexp.MustCompile(`rid='\d+'`),
 		regexp.MustCompile(`ack='\d+'`),
@@ -130,7 +109,7 @@ func normalizeBOSH(s string) string {
 // client has open at a given moment is timing, not protocol.
 func TestGoldenBOSHLogin(t *testing.T) {
 	noLeaks(t)
-	srv := &scriptedBOSH{release: make(chan struct{}), held: map[uint64]chan struct{}{}, requests: map[uint64]string{}, message: make(chan struct{})}
+	srv := &scriptedBOSH{release: make(chan struct{}), requests: map[uint64]string{}, message: make(chan struct{})}
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 	defer hs.Client().CloseIdleConnections()
