@@ -12,7 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"mellium.im/xmlstream"
@@ -22,6 +24,7 @@ import (
 	"encoding/xml"
 
 	"github.com/xmppconn/xmppconn/auth"
+	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -160,5 +163,53 @@ func TestGoldenBOSHLogin(t *testing.T) {
 	}
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("BOSH requests differ from %s (-want +got):\n%s", path, diff)
+	}
+}
+
+// TestBOSHServerErrorsEndOnce: once the session is up, the BOSH endpoint
+// answers every request with HTTP 500. The transport retries each request
+// with the same rid, then gives up; the connection ends with exactly one
+// ConnectionFailed of type connection.serverError carrying the status.
+func TestBOSHServerErrorsEndOnce(t *testing.T) {
+	noLeaks(t)
+	srv := &scriptedBOSH{release: make(chan struct{}), requests: map[uint64]string{}, message: make(chan struct{})}
+	var broken atomic.Bool
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if broken.Load() {
+			http.Error(w, "boom", http.StatusInternalServerError)
+			return
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	defer hs.Close()
+	defer hs.Client().CloseIdleConnections()
+	c := xmppconn.New(xmppconn.Config{
+		URL:         hs.URL + "/http-bind",
+		Domain:      "example.net",
+		HTTPClient:  hs.Client(),
+		Credentials: auth.Credentials{Username: "alice", Password: auth.NewSecret("pw")},
+		AllowPlain:  true,
+		Jitsi:       xmppconn.JitsiConfig{NoPropertiesQuery: true},
+		Reconnect:   xmppconn.ReconnectConfig{Disabled: true},
+		Ping:        xmppconn.PingConfig{Disabled: true},
+	})
+	rec := record(c)
+	if err := c.Connect(connectCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	broken.Store(true)
+	// Something to send, so a request meets the errors at once.
+	if err := sendBody(connectCtx(t), c, jid.MustParse("bob@example.net"), "x"); err != nil {
+		t.Fatal(err)
+	}
+	ev := rec.waitFor(t, 30*time.Second, "ConnectionFailed", func(e events.Event) bool { return e.Type() == events.ConnectionFailed })
+	_ = c.Disconnect(context.Background())
+	flush(t, c)
+	f := ev.(*events.Failed)
+	if f.Err != events.ServerError || f.Details.HTTPStatus != http.StatusInternalServerError {
+		t.Errorf("failure = %s, http_status %d; want serverError, 500", f.Err, f.Details.HTTPStatus)
+	}
+	if n := len(rec.failures()); n != 1 {
+		t.Errorf("%d ConnectionFailed, want 1: %v", n, rec.names())
 	}
 }
