@@ -3,7 +3,6 @@ package xmppconn
 import (
 	"context"
 	"errors"
-	"regexp"
 	"time"
 
 	"mellium.im/xmpp/stream"
@@ -69,7 +68,7 @@ func (c *Connection) failure(err error, tc interface{ Status() transport.Status 
 	default:
 		reason = err.Error()
 	}
-	f.Reason = redact(reason)
+	f.Reason = auth.RedactURL(reason)
 
 	if wasUp && f.Err == events.OtherError {
 		f.Err = events.DroppedError
@@ -78,12 +77,4 @@ func (c *Connection) failure(err error, tc interface{ Status() transport.Status 
 		}
 	}
 	return f
-}
-
-var tokenInURL = regexp.MustCompile(`(?i)(token=)[^&\s"'#]*`)
-
-// redact removes tokens from text that may hold a URL, so that a server or
-// transport message never carries a secret into an event or a log.
-func redact(s string) string {
-	return tokenInURL.ReplaceAllString(s, "${1}REDACTED")
 }

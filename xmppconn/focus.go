@@ -14,6 +14,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
+	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
 )
 
@@ -170,7 +171,7 @@ func (c *Connection) conferenceRefused(focus, room jid.JID, elem []byte) error {
 	}
 	f := &events.Failed{
 		Err:     events.ConferenceRequestFailed,
-		Reason:  redact(se.reason()),
+		Reason:  auth.RedactURL(se.reason()),
 		Details: events.Details{Condition: se.Condition},
 		Cause: &ConferenceError{
 			Focus: focus, Room: room, Type: se.Type, Condition: se.Condition, Text: se.Text,

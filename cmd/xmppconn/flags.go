@@ -71,7 +71,7 @@ func (f *connFlags) config(rawURL string, getenv func(string) string, stderr io.
 	var cfg xmppconn.Config
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
-		return cfg, &usageError{fmt.Sprintf("%q is not a URL (want ws://, wss://, http:// or https://)", redactURL(rawURL))}
+		return cfg, &usageError{fmt.Sprintf("%q is not a URL (want ws://, wss://, http:// or https://)", auth.RedactURL(rawURL))}
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "ws", "wss", "http", "https":
@@ -130,20 +130,6 @@ func (f *connFlags) config(rawURL string, getenv func(string) string, stderr io.
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return cfg, nil
-}
-
-// redactURL hides a token in a URL before it is printed.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	q := u.Query()
-	if q.Has("token") {
-		q.Set("token", "REDACTED")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
 }
 
 var errHelp = flag.ErrHelp
