@@ -4,11 +4,17 @@
 // Usage:
 //
 //	xmppconn probe [flags] URL
+//	xmppconn watch [flags] URL
+//	xmppconn discover [flags] DOMAIN
 //
 // A ws:// or wss:// URL selects WebSocket (RFC 7395); http:// or https://
 // selects BOSH (XEP-0124/0206). probe connects once, prints every event with
 // the time since it began connecting, then disconnects cleanly. It never
-// reconnects.
+// reconnects. watch takes the same flags and stays connected — pings,
+// XEP-0198 resumption, reconnection — printing every event until SIGINT,
+// which closes cleanly; it exits 1 when the connection is lost for good.
+// discover lists the WebSocket and BOSH endpoints a domain publishes in
+// host-meta (XEP-0156).
 //
 // Flags:
 //

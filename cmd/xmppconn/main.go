@@ -18,11 +18,12 @@ const (
 const usage = `usage: xmppconn <command> [flags] URL
 
 commands:
-  probe   connect once, print the lifecycle events, disconnect
+  probe     connect once, print the lifecycle events, disconnect
+  watch     connect and stay connected, printing every event until interrupted
   discover  list the endpoints a domain publishes (XEP-0156 host-meta)
-  help    show this help
+  help      show this help
 
-Run "xmppconn probe -h" for the flags of probe.
+Run "xmppconn COMMAND -h" for the flags of a command.
 `
 
 func main() {
@@ -39,6 +40,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return exitUsage
 	}
 	switch args[0] {
+	case "watch":
+		return watch(ctx, args[1:], stdout, stderr, getenv)
 	case "probe":
 		return probe(ctx, args[1:], stdout, stderr, getenv)
 	case "discover":
