@@ -3,6 +3,7 @@ package xmppconn_test
 import (
 	"context"
 	"encoding/xml"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"mellium.im/xmlstream"
 
 	"github.com/xmppconn/xmppconn/auth"
+	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/prosodytest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
@@ -132,5 +134,72 @@ func BenchmarkThroughput(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
 		})
+	}
+}
+
+// BenchmarkRecoverAfterKill measures the time from a server-side cut of the
+// session (no stream error: Prosody hibernates it) to CONNECTED again, with
+// the first recovery attempt started at once (Delay 10 ms; the default
+// waits 1.5-3 s first). It reports the median as ms/recovery.
+func BenchmarkRecoverAfterKill(b *testing.B) {
+	for _, ep := range []endpoint{endpoints[0], endpoints[2]} {
+		b.Run(ep.name, func(b *testing.B) {
+			s := prosodytest.Require(b)
+			ctx := context.Background()
+			if err := s.AddUser(ctx, "rec", "rec-password"); err != nil {
+				b.Fatal(err)
+			}
+			hc := s.HTTPClient()
+			defer hc.CloseIdleConnections()
+			cfg := xmppconn.Config{URL: ep.url(s), Domain: s.Domain, HTTPClient: hc,
+				Credentials: auth.Credentials{Username: "rec", Password: auth.NewSecret("rec-password")}}
+			cfg.Reconnect.Delay = func(int) time.Duration { return 10 * time.Millisecond }
+			cfg.Ping.Timeout = time.Second
+			c := xmppconn.New(cfg)
+			up := make(chan events.Established, 1)
+			c.On(events.ConnectionEstablished, func(e events.Event) { up <- e.(events.Established) })
+			if err := c.Connect(ctx); err != nil {
+				b.Fatal(err)
+			}
+			defer c.Disconnect(ctx)
+			<-up
+			var took []time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				full := c.JID().String()
+				waitSMB(b, s, full)
+				b.StartTimer()
+				start := time.Now()
+				if n, err := s.KillSessions(ctx, full, ""); err != nil || n != 1 {
+					b.Fatalf("KillSessions = %d, %v", n, err)
+				}
+				select {
+				case <-up:
+				case <-time.After(30 * time.Second):
+					b.Fatal("no recovery")
+				}
+				took = append(took, time.Since(start))
+			}
+			slices.Sort(took)
+			b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "median-ms")
+		})
+	}
+}
+
+// waitSMB waits until Prosody says stream management is resumable for full.
+func waitSMB(b *testing.B, s *prosodytest.Server, full string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		infos, err := s.SessionDetails(ctx, full)
+		if err == nil && len(infos) == 1 && infos[0].SM && infos[0].Resumable {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			b.Fatalf("stream management never enabled for %s", full)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
