@@ -52,7 +52,6 @@ func (c *Connection) Connect(ctx context.Context) error {
 	actx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	c.cancel, c.attempt = cancel, done
-	c.started = time.Now()
 	c.mu.Unlock()
 	defer func() {
 		cancel()

@@ -36,7 +36,6 @@ type Connection struct {
 	attempt chan struct{}      // closed when the Connect in progress ends
 	loops   sync.WaitGroup     // read, ping, serve and recovery loops
 	closing bool               // Disconnect was called
-	started time.Time          // start of the current Connect
 	lastUp  time.Time          // last time the session became CONNECTED
 	lastRx  time.Time          // last element received on a stream that is now down
 
@@ -124,7 +123,7 @@ func (c *Connection) Send(ctx context.Context, r xml.TokenReader) error {
 func (c *Connection) sendable() (*xmpp.Session, error) {
 	s := c.Session()
 	if s == nil {
-		return nil, errSessionNotReady
+		return nil, ErrNotConnected
 	}
 	if _, queued := c.out.pending(); queued >= c.cfg.QueueLimit {
 		return nil, ErrQueueFull

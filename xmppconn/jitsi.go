@@ -140,7 +140,7 @@ func (c *Connection) jitsiStateChanged(e events.Event) {
 func (c *Connection) sendIQ(ctx context.Context, typ stanza.IQType, to jid.JID, payload xml.TokenReader, answer func(root, []byte)) (string, <-chan struct{}, error) {
 	s := c.Session()
 	if s == nil {
-		return "", nil, errSessionNotReady
+		return "", nil, ErrNotConnected
 	}
 	id := idPrefix + newID()
 	c.jitsi.mu.Lock()

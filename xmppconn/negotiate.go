@@ -429,8 +429,9 @@ func (n *negotiator) legacySession(ctx context.Context) error {
 	return nil
 }
 
-// errSessionNotReady is returned by calls that need a bound session.
-var errSessionNotReady = errors.New("xmppconn: not connected")
+// ErrNotConnected is returned by calls that need a session while the
+// connection has none (before the first CONNECTED, or after the end).
+var ErrNotConnected = errors.New("xmppconn: not connected")
 
 func xmlEscape(s string) string {
 	var b strings.Builder

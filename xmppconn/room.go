@@ -121,7 +121,7 @@ func (c *Connection) JoinRoom(ctx context.Context, room jid.JID, nick string, op
 	}
 	s := c.Session()
 	if s == nil {
-		return nil, errSessionNotReady
+		return nil, ErrNotConnected
 	}
 
 	key := room.String()
