@@ -89,10 +89,7 @@ func (c *Connection) dial(ctx context.Context, domain string) (transport.Conn, e
 	if err != nil {
 		return nil, &ConfigError{Field: "URL", Msg: "not a URL"}
 	}
-	hc := c.cfg.HTTPClient
-	if hc == nil && c.cfg.TLSConfig != nil {
-		hc = &http.Client{Transport: &http.Transport{TLSClientConfig: c.cfg.TLSConfig.Clone(), Proxy: http.ProxyFromEnvironment}}
-	}
+	hc := c.httpClient()
 	switch strings.ToLower(u.Scheme) {
 	case "ws", "wss":
 		return websocket.Dial(ctx, c.cfg.URL, domain, &websocket.Options{
@@ -104,13 +101,23 @@ func (c *Connection) dial(ctx context.Context, domain string) (transport.Conn, e
 		})
 	case "http", "https":
 		return bosh.Dial(ctx, c.cfg.URL, domain, &bosh.Options{
-			HTTPClient: hc,
+			HTTPClient: c.watchShard(hc),
 			Header:     c.cfg.Header,
 			Limits:     c.cfg.Limits,
 		})
 	default:
 		return nil, &ConfigError{Field: "URL", Msg: "scheme " + u.Scheme + " is not ws, wss, http or https"}
 	}
+}
+
+// httpClient returns the HTTP client of the endpoint: Config.HTTPClient, or
+// one that trusts Config.TLSConfig, or nil for http.DefaultClient.
+func (c *Connection) httpClient() *http.Client {
+	hc := c.cfg.HTTPClient
+	if hc == nil && c.cfg.TLSConfig != nil {
+		hc = &http.Client{Transport: &http.Transport{TLSClientConfig: c.cfg.TLSConfig.Clone(), Proxy: http.ProxyFromEnvironment}}
+	}
+	return hc
 }
 
 // ConfigError reports an unusable Config.
@@ -190,6 +197,8 @@ func (c *Connection) goLive(tc transport.Conn, neg *negotiated, first bool) erro
 		c.mu.Unlock()
 	}
 	l := newLink(tc)
+	// The shard that answered the negotiation is the session's shard.
+	c.noteShard(tc.Status().Header.Get(ShardHeader))
 
 	c.mu.Lock()
 	if c.closing {
@@ -231,6 +240,7 @@ func (c *Connection) goLive(tc transport.Conn, neg *negotiated, first bool) erro
 	go c.readLoop(l)
 	go c.pingLoop(l)
 	c.out.attach(tc)
+	c.armShardCheck()
 	c.log.Debug("xmppconn: connected", "jid", neg.jid.String(), "resumed", neg.resumed)
 	c.established(neg.resumed)
 	return nil

@@ -49,6 +49,7 @@ type Connection struct {
 	// lobby.go, room.go, focus.go); it has its own lock, never taken
 	// while c.mu is held.
 	jitsi jitsiState
+	shard shardState // the Jitsi shard the session is on (shard.go)
 }
 
 // New returns a Connection for cfg, in state CLOSED. No I/O happens until

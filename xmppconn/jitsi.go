@@ -36,6 +36,20 @@ type JitsiConfig struct {
 	// NoPropertiesQuery keeps the client from asking the domain for its
 	// properties (disco#info) when the server pushed none before CONNECTED.
 	NoPropertiesQuery bool
+
+	// GracefulShardMove says that the bot reconnects by itself when the
+	// deployment moves it to another shard: a moved shard then ends the
+	// session with connection.shardChangedError, instead of
+	// connection.otherError with shard_changed in the details.
+	GracefulShardMove bool
+
+	// ShardCheckInterval is the base interval of the WebSocket shard check,
+	// an HTTP GET of the endpoint's http(s) form whose x-jitsi-shard header
+	// names the shard that answers; each check waits this long plus up to as
+	// much again. Checks run only while a shard is known (from the
+	// properties or the header). Default 60 s; negative: no checks. BOSH
+	// needs none: every response carries the header.
+	ShardCheckInterval time.Duration
 }
 
 // Defaults of JitsiConfig.

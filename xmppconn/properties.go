@@ -223,6 +223,7 @@ func (c *Connection) applyDiscoInfo(info *discoInfo) {
 		c.jitsi.props = props
 		c.jitsi.mu.Unlock()
 		c.em.Emit(events.Properties{Properties: maps.Clone(props)})
+		c.learnShard(props["shard"])
 	}
 	c.checkLobby(info)
 }

@@ -269,6 +269,7 @@ func (c *Connection) Disconnect(ctx context.Context) error {
 	cancel, attempt, l := c.cancel, c.attempt, c.link
 	c.link, c.conn = nil, nil
 	c.mu.Unlock()
+	c.stopShardCheck()
 
 	if cancel != nil {
 		cancel()
