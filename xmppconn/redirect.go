@@ -289,6 +289,7 @@ func (c *Connection) establishRouted(ctx context.Context, domain string, resume 
 				return nil, nil, err
 			}
 		}
+		c.log.Debug("xmppconn: dial", "url", auth.RedactURL(u), "domain", domain, "resume", resume != nil)
 		tc, neg, err := c.negotiateAt(ctx, u, domain, cfg, resume, resource)
 		if err == nil {
 			return tc, neg, nil

@@ -290,7 +290,7 @@ func TestConnectionTokenRefusedNoOther(t *testing.T) {
 // offsetClock is a client clock a test moves forward.
 type offsetClock struct{ off atomic.Int64 }
 
-func (c *offsetClock) now() time.Time         { return time.Now().Add(time.Duration(c.off.Load())) }
+func (c *offsetClock) now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
 func (c *offsetClock) advance(d time.Duration) { c.off.Add(int64(d)) }
 
 // TestConnectionTokenExpiresDuringSession: the token expires while the
