@@ -328,3 +328,43 @@ func TestRedirectLiveSession(t *testing.T) {
 		t.Errorf("events = %v, want %v", got, want)
 	}
 }
+
+// TestRedirectLiveRefused: a see-other-host to another domain on a live
+// stream is reported, not followed, and ends in exactly one
+// ConnectionFailed naming it, without a dial.
+func TestRedirectLiveRefused(t *testing.T) {
+	noLeaks(t)
+	f := newFakeConn()
+	var dials int
+	cfg := fakeConfig(f)
+	cfg.Reconnect.Delay = func(int) time.Duration { return 0 }
+	cfg.Dial = func(context.Context, string, string) (transport.Conn, error) {
+		dials++
+		return f, nil
+	}
+	c := xmppconn.New(cfg)
+	rec := record(c)
+	done := make(chan error, 1)
+	go func() { done <- c.Connect(connectCtx(t)) }()
+	f.send(bindResult(serveLogin(t, f)))
+	if err := <-done; err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	defer func() { _ = c.Disconnect(context.Background()) }()
+	f.send(`<stream:error xmlns:stream='http://etherx.jabber.org/streams'><see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>xmpp.other.example</see-other-host></stream:error>`)
+	failed := rec.waitFor(t, 10*time.Second, "ConnectionFailed", func(e events.Event) bool {
+		return e.Type() == events.ConnectionFailed
+	}).(*events.Failed)
+	if !strings.Contains(failed.Reason, xmppconn.RedirectReasonForeign) {
+		t.Errorf("ConnectionFailed reason %q, want it to name %q", failed.Reason, xmppconn.RedirectReasonForeign)
+	}
+	flush(t, c)
+	want := []string{"state:CONNECTING", "state:CONNECTED", "established",
+		"state:DISCONNECTED", string(events.ConnectionRedirected), "state:FAILED", "failed:" + string(events.DroppedError)}
+	if got := rec.names(); !equalStrings(got, want) {
+		t.Errorf("events = %v, want %v", got, want)
+	}
+	if dials != 1 {
+		t.Errorf("%d dials, want 1", dials)
+	}
+}
