@@ -227,6 +227,16 @@ func (c *Connection) resumeNow(ctx context.Context) error {
 	timer := time.AfterFunc(c.cfg.Reconnect.AttemptTimeout, acancel)
 	stop := context.AfterFunc(ctx, acancel)
 	tc, neg, err := c.establish(actx, resume, resource)
+	var rerr *ResumeError
+	if errors.As(err, &rerr) && actx.Err() == nil {
+		// The server took <resume/> and never answered (Prosody 0.12 over
+		// BOSH): bind a new session at once. With previd on the URL, a
+		// Jitsi-style token host gives it the same user.
+		if tc != nil {
+			closeQuietly(tc)
+		}
+		tc, neg, err = c.establish(actx, nil, resource)
+	}
 	inTime := timer.Stop() && stop()
 	if err == nil && !inTime {
 		closeQuietly(tc)
