@@ -18,7 +18,7 @@ import (
 // attempt). Call with c.mu held.
 func (c *Connection) failure(err error, tc interface{ Status() transport.Status }, wasUp bool) *events.Failed {
 	f := &events.Failed{Err: events.OtherError, Cause: err}
-	if !c.cfg.Credentials.Anonymous() {
+	if !c.cfg.Credentials.Anonymous() && c.cfg.Token == nil {
 		if d, e := c.domain(); e == nil {
 			f.Credentials = c.cfg.Credentials.Username + "@" + d
 		}
