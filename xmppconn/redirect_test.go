@@ -294,7 +294,8 @@ func TestRedirectLiveSession(t *testing.T) {
 	cfg := xmppconn.Config{
 		URL:       "wss://example.net/xmpp-websocket",
 		Jitsi:     xmppconn.JitsiConfig{NoPropertiesQuery: true},
-		Reconnect: xmppconn.ReconnectConfig{Delay: func(int) time.Duration { return 0 }},
+		// A redirect is followed at once, whatever the reconnect delay.
+		Reconnect: xmppconn.ReconnectConfig{Delay: func(int) time.Duration { return time.Hour }},
 		Dial: func(_ context.Context, u, _ string) (transport.Conn, error) {
 			dialed <- u
 			if len(dialed) == 1 {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -190,4 +191,48 @@ func expiredSource() auth.TokenSource {
 		n++
 		return auth.NewSecret(jwtExp(time.Now().Add(-time.Duration(n) * time.Minute))), nil
 	})
+}
+
+// TestTokenExpiredBeforeResume: the token expires while the session is up
+// and the stream is lost; the recovery checks the token first, and with no
+// fresh one ends in FAILED (passwordRequired) without dialling again.
+func TestTokenExpiredBeforeResume(t *testing.T) {
+	noLeaks(t)
+	var off atomic.Int64
+	f := newFakeConn()
+	d := &tokenDialer{conns: make(chan *fakeConn, 1)}
+	d.conns <- f
+	cfg := fakeConfig(f)
+	cfg.Dial = d.dial
+	cfg.Token = auth.StaticToken(jwtExp(time.Now().Add(time.Hour)))
+	cfg.Clock = func() time.Time { return time.Now().Add(time.Duration(off.Load())) }
+	cfg.Reconnect.Delay = func(int) time.Duration { return 0 }
+	c := xmppconn.New(cfg)
+	rec := record(c)
+	done := make(chan error, 1)
+	go func() { done <- c.Connect(connectCtx(t)) }()
+	f.send(bindResult(serveLogin(t, f)))
+	if err := <-done; err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	defer func() { _ = c.Disconnect(context.Background()) }()
+
+	off.Store(int64(2 * time.Hour))
+	f.readErr = errors.New("connection reset")
+	close(f.toClient)
+	failed := rec.waitFor(t, 10*time.Second, "ConnectionFailed", func(e events.Event) bool {
+		return e.Type() == events.ConnectionFailed
+	}).(*events.Failed)
+	if failed.Err != events.PasswordRequired {
+		t.Errorf("ConnectionFailed %s %q, want passwordRequired", failed.Err, failed.Reason)
+	}
+	flush(t, c)
+	want := []string{"state:CONNECTING", "state:CONNECTED", "established", "state:DISCONNECTED",
+		"state:RECONNECTING", string(events.ConnectionTokenExpired), "state:FAILED", "failed:" + string(events.PasswordRequired)}
+	if got := rec.names(); !equalStrings(got, want) {
+		t.Errorf("events = %v, want %v", got, want)
+	}
+	if n := len(d.dialled()); n != 1 {
+		t.Errorf("%d dials, want 1 (none for the recovery)", n)
+	}
 }
