@@ -292,8 +292,8 @@ func TestRedirectLiveSession(t *testing.T) {
 	first, second := newFakeConn(), newFakeConn()
 	dialed := make(chan string, 4)
 	cfg := xmppconn.Config{
-		URL:       "wss://example.net/xmpp-websocket",
-		Jitsi:     xmppconn.JitsiConfig{NoPropertiesQuery: true},
+		URL:   "wss://example.net/xmpp-websocket",
+		Jitsi: xmppconn.JitsiConfig{NoPropertiesQuery: true},
 		// A redirect is followed at once, whatever the reconnect delay.
 		Reconnect: xmppconn.ReconnectConfig{Delay: func(int) time.Duration { return time.Hour }},
 		Dial: func(_ context.Context, u, _ string) (transport.Conn, error) {
