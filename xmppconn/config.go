@@ -15,10 +15,12 @@ import (
 )
 
 // Config holds the settings of a Connection. The zero value of every field is
-// a sensible default; only URL is required.
+// a sensible default; only URL (or Domain) is required.
 type Config struct {
 	// URL is the endpoint: ws:// or wss:// for WebSocket, http:// or https://
-	// for BOSH.
+	// for BOSH. A bare domain ("example.com", or "example.com:8443"), or an
+	// empty URL with Domain set, is looked up with XEP-0156 discovery (see
+	// Discover) and the preferred endpoint is used.
 	URL string
 
 	// Domain is the XMPP domain (the 'to' of the stream, and the domain of
@@ -97,6 +99,29 @@ type Config struct {
 	// Dial, when set, opens the transport instead of the built-in WebSocket
 	// and BOSH transports (for a custom transport, or a test double).
 	Dial func(ctx context.Context, url, domain string) (transport.Conn, error)
+
+	// Token, when set, authenticates with a token the way Jitsi deployments
+	// expect it: ?token= on the endpoint URL (and ?previd= when resuming)
+	// with SASL ANONYMOUS; Credentials and Mechanisms are then ignored. The
+	// token is checked for expiry before every connect and resume (see
+	// token.go). nil: no token.
+	Token auth.TokenSource
+
+	// ClockSkew is the margin by which a token counts as expired early.
+	// Zero: auth.DefaultClockSkew; negative: no margin.
+	ClockSkew time.Duration
+
+	// Clock returns the current time for token expiry checks. nil: time.Now.
+	// A bot whose host clock is known to be off may pass a corrected one.
+	Clock func() time.Time
+
+	// Redirect is the policy for server redirects. nil: follow at most 3
+	// hops, never from TLS to plaintext, never to another domain.
+	Redirect *RedirectPolicy
+
+	// Discover configures XEP-0156 discovery, used when URL is a bare domain
+	// (or empty with Domain set). nil: the defaults of transport.Discover.
+	Discover *transport.DiscoverOptions
 }
 
 // PingConfig configures liveness checks. The zero value is lib-jitsi-meet's

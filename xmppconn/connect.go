@@ -73,6 +73,9 @@ func (c *Connection) domain() (string, error) {
 	if c.cfg.Domain != "" {
 		return c.cfg.Domain, nil
 	}
+	if d, ok := bareDomain(c.cfg.URL); ok {
+		return d, nil
+	}
 	u, err := url.Parse(c.cfg.URL)
 	if err != nil {
 		return "", err
@@ -81,18 +84,18 @@ func (c *Connection) domain() (string, error) {
 }
 
 // dial opens the transport that the URL scheme selects.
-func (c *Connection) dial(ctx context.Context, domain string) (transport.Conn, error) {
+func (c *Connection) dial(ctx context.Context, rawURL, domain string) (transport.Conn, error) {
 	if c.cfg.Dial != nil {
-		return c.cfg.Dial(ctx, c.cfg.URL, domain)
+		return c.cfg.Dial(ctx, rawURL, domain)
 	}
-	u, err := url.Parse(c.cfg.URL)
+	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, &ConfigError{Field: "URL", Msg: "not a URL"}
 	}
 	hc := c.httpClient()
 	switch strings.ToLower(u.Scheme) {
 	case "ws", "wss":
-		return websocket.Dial(ctx, c.cfg.URL, domain, &websocket.Options{
+		return websocket.Dial(ctx, rawURL, domain, &websocket.Options{
 			HTTPClient: hc,
 			Header:     c.cfg.Header,
 			Origin:     c.cfg.Origin,
@@ -100,7 +103,7 @@ func (c *Connection) dial(ctx context.Context, domain string) (transport.Conn, e
 			Limits:     c.cfg.Limits,
 		})
 	case "http", "https":
-		return bosh.Dial(ctx, c.cfg.URL, domain, &bosh.Options{
+		return bosh.Dial(ctx, rawURL, domain, &bosh.Options{
 			HTTPClient: c.watchShard(hc),
 			Header:     c.cfg.Header,
 			Limits:     c.cfg.Limits,
@@ -129,20 +132,22 @@ type ConfigError struct {
 func (e *ConfigError) Error() string { return "xmppconn: config " + e.Field + ": " + e.Msg }
 
 // establish dials and negotiates a session: a new one, or the resumption
-// of resume when it is set.
+// of resume when it is set (tokens, discovery and redirects: redirect.go).
 func (c *Connection) establish(ctx context.Context, resume *resumeReq, resource string) (transport.Conn, *negotiated, error) {
-	if c.cfg.URL == "" {
-		return nil, nil, &ConfigError{Field: "URL", Msg: "empty"}
-	}
 	domain, err := c.domain()
 	if err != nil || domain == "" {
 		return nil, nil, &ConfigError{Field: "Domain", Msg: "no XMPP domain and none in the URL"}
 	}
-	tc, err := c.dial(ctx, domain)
+	return c.establishRouted(ctx, domain, resume, resource)
+}
+
+// negotiateAt dials rawURL and negotiates a session on it with cfg.
+func (c *Connection) negotiateAt(ctx context.Context, rawURL, domain string, cfg *Config, resume *resumeReq, resource string) (transport.Conn, *negotiated, error) {
+	tc, err := c.dial(ctx, rawURL, domain)
 	if err != nil {
 		return nil, nil, err
 	}
-	n := &negotiator{conn: tc, cfg: &c.cfg, domain: domain, resource: resource, resume: resume, resumeTO: c.cfg.Ping.Timeout, log: c.log}
+	n := &negotiator{conn: tc, cfg: cfg, domain: domain, resource: resource, resume: resume, resumeTO: c.cfg.Ping.Timeout, log: c.log}
 	neg, err := n.run(ctx)
 	if err != nil {
 		return tc, nil, err

@@ -45,6 +45,10 @@ type Connection struct {
 	inCounting atomic.Bool   // inbound stanzas are counted (<enabled/> or resumed)
 	suspendMax atomic.Int64  // largest lateness of the liveness timer, ns
 
+	// route is the endpoint and token in use (redirect.go, token.go); it
+	// has its own lock.
+	route routeState
+
 	// jitsi is the Jitsi deployment state (jitsi.go, properties.go,
 	// lobby.go, room.go, focus.go); it has its own lock, never taken
 	// while c.mu is held.

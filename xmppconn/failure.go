@@ -18,7 +18,7 @@ import (
 // attempt). Call with c.mu held.
 func (c *Connection) failure(err error, tc interface{ Status() transport.Status }, wasUp bool) *events.Failed {
 	f := &events.Failed{Err: events.OtherError, Cause: err}
-	if !c.cfg.Credentials.Anonymous() {
+	if !c.cfg.Credentials.Anonymous() && c.cfg.Token == nil {
 		if d, e := c.domain(); e == nil {
 			f.Credentials = c.cfg.Credentials.Username + "@" + d
 		}
@@ -37,9 +37,20 @@ func (c *Connection) failure(err error, tc interface{ Status() transport.Status 
 		se     stream.Error
 		te     *bosh.TerminateError
 		re     *transport.RedirectError
+		tke    *TokenError
+		rre    *RedirectRefusedError
 		reason string
 	)
 	switch {
+	case errors.As(err, &tke):
+		f.Err = events.PasswordRequired
+		if tke.Refusal != nil {
+			f.Details.Condition = tke.Refusal.Condition
+		}
+		reason = tke.Reason
+	case errors.As(err, &rre):
+		f.Details.Condition = rre.Kind
+		reason = "redirect to " + rre.Target + " refused: " + rre.Reason
 	case errors.As(err, &fe):
 		f.Err = events.PasswordRequired
 		f.Details.Condition = fe.Condition

@@ -20,7 +20,11 @@ func (c *Connection) recover(ctx context.Context, cause error, status transport.
 	lastErr, lastStatus := cause, status
 	tryResume := true
 	for n := 1; n <= c.cfg.Reconnect.Attempts; n++ {
-		t := time.NewTimer(c.cfg.Reconnect.Delay(n))
+		delay := c.cfg.Reconnect.Delay(n)
+		if _, ok := redirectOf(cause); ok && n == 1 {
+			delay = 0 // the server named where to go: go now (redirect.go)
+		}
+		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()

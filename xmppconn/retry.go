@@ -67,11 +67,12 @@ func retryable(err error) bool {
 		wce *websocket.CloseError
 		hse *websocket.HandshakeError
 		tve *tls.CertificateVerificationError
+		tke *TokenError
 	)
 	switch {
 	case err == nil:
 		return false
-	case errors.As(err, &fe), errors.As(err, &re), errors.As(err, &pe), errors.As(err, &be), errors.As(err, &ce):
+	case errors.As(err, &tke), errors.As(err, &fe), errors.As(err, &re), errors.As(err, &pe), errors.As(err, &be), errors.As(err, &ce):
 		return false
 	case errors.Is(err, auth.ErrNoMechanism):
 		return false

@@ -196,7 +196,8 @@ func (c *Connection) lost(l *link, err error) {
 	c.lastRx = l.lastRx()
 	l.close()
 	c.transitionLocked(events.StateDisconnected)
-	if c.cfg.Reconnect.Disabled || !retryable(err) {
+	follow, err := c.liveRedirectLocked(err)
+	if c.cfg.Reconnect.Disabled || (!follow && !retryable(err)) {
 		c.finishLocked(c.failure(err, l.tc, true))
 		c.mu.Unlock()
 		c.log.Debug("xmppconn: session lost for good", "err", err)

@@ -125,7 +125,7 @@ func (c *Connection) armShardCheck() {
 	c.mu.Lock()
 	l := c.link
 	c.mu.Unlock()
-	if l == nil || !isWebSocketURL(c.cfg.URL) {
+	if l == nil || !isWebSocketURL(c.shardEndpoint()) {
 		return
 	}
 	c.shard.mu.Lock()
@@ -189,9 +189,9 @@ func (c *Connection) checkShard(l *link) {
 // fetchShard GETs the HTTP form of the WebSocket endpoint and returns its
 // x-jitsi-shard header.
 func (c *Connection) fetchShard(ctx context.Context) (string, error) {
-	u, err := url.Parse(c.cfg.URL)
+	u, err := url.Parse(c.shardEndpoint())
 	if err != nil {
-		return "", err
+		return "", errShardCheck
 	}
 	u.Scheme = strings.Replace(strings.ToLower(u.Scheme), "ws", "http", 1)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -240,6 +240,14 @@ func (c *Connection) watchShard(hc *http.Client) *http.Client {
 	}
 	cp.Transport = &shardTransport{base: base, note: c.noteShard}
 	return &cp
+}
+
+// shardEndpoint returns the endpoint in use (after discovery and redirects),
+// without a token: the shard header does not depend on it.
+func (c *Connection) shardEndpoint() string {
+	c.route.mu.Lock()
+	defer c.route.mu.Unlock()
+	return c.route.endpoint
 }
 
 func isWebSocketURL(u string) bool {

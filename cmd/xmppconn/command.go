@@ -28,7 +28,7 @@ func newCommand(name, about string, args []string, stdout, stderr io.Writer, get
 	fs.SetOutput(stderr)
 	c.flags.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: xmppconn %s [flags] URL\n\n%s\n\nflags:\n", name, about)
+		fmt.Fprintf(stderr, "usage: xmppconn %s [flags] URL|DOMAIN\n\n%s\n\nflags:\n", name, about)
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterspersed(fs, args)
@@ -39,7 +39,7 @@ func newCommand(name, about string, args []string, stdout, stderr io.Writer, get
 		return nil, exitUsage
 	}
 	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "xmppconn %s: want exactly one URL\n", name)
+		fmt.Fprintf(stderr, "xmppconn %s: want exactly one URL or DOMAIN\n", name)
 		fs.Usage()
 		return nil, exitUsage
 	}

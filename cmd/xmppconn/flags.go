@@ -16,6 +16,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/xmppconn/xmppconn/auth"
+	"github.com/xmppconn/xmppconn/transport"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -24,6 +25,8 @@ type connFlags struct {
 	domain      string
 	jid         string
 	passwordEnv string
+	tokenEnv    string
+	insecure    bool
 	allowPlain  bool
 	mechanisms  string
 	caFile      string
@@ -36,6 +39,8 @@ func (f *connFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.domain, "domain", "", "XMPP domain (default: the domain of --jid, else the URL host)")
 	fs.StringVar(&f.jid, "jid", "", "bare JID to log in as; without it, SASL ANONYMOUS")
 	fs.StringVar(&f.passwordEnv, "password-env", "", "name of the environment variable holding the password")
+	fs.StringVar(&f.tokenEnv, "token-env", "", "name of the environment variable holding a token (sent as ?token= with SASL ANONYMOUS, never printed)")
+	fs.BoolVar(&f.insecure, "insecure", false, "with a DOMAIN: also use plaintext ws:// and http:// endpoints that discovery finds")
 	fs.BoolVar(&f.allowPlain, "allow-plain", false, "permit SASL PLAIN without TLS")
 	fs.StringVar(&f.mechanisms, "mechanisms", "", "comma-separated SASL mechanisms to allow, in order of preference")
 	fs.StringVar(&f.caFile, "ca-file", "", "PEM file of CA certificates to trust")
@@ -66,19 +71,27 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-// config builds the Connection config from the flags and the URL.
+// config builds the Connection config from the flags and the URL or
+// domain (a domain is discovered by the Connection, XEP-0156).
 func (f *connFlags) config(rawURL string, getenv func(string) string, stderr io.Writer) (xmppconn.Config, error) {
 	var cfg xmppconn.Config
-	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" {
-		return cfg, &usageError{fmt.Sprintf("%q is not a URL (want ws://, wss://, http:// or https://)", auth.RedactURL(rawURL))}
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "ws", "wss", "http", "https":
-	default:
-		return cfg, &usageError{fmt.Sprintf("unsupported URL scheme %q (want ws, wss, http or https)", u.Scheme)}
+	if strings.Contains(rawURL, "://") {
+		u, err := url.Parse(rawURL)
+		if err != nil || u.Host == "" {
+			return cfg, &usageError{fmt.Sprintf("%q is not a URL (want ws://, wss://, http:// or https://)", auth.RedactURL(rawURL))}
+		}
+		switch strings.ToLower(u.Scheme) {
+		case "ws", "wss", "http", "https":
+		default:
+			return cfg, &usageError{fmt.Sprintf("unsupported URL scheme %q (want ws, wss, http or https)", u.Scheme)}
+		}
+	} else if u, err := url.Parse("https://" + rawURL); err != nil || u.Hostname() == "" || u.Path != "" || u.RawQuery != "" || u.User != nil || strings.ContainsAny(rawURL, "/?#@ ") {
+		return cfg, &usageError{fmt.Sprintf("%q is not a URL (want ws://, wss://, http:// or https://) nor a domain", auth.RedactURL(rawURL))}
 	}
 	cfg.URL = rawURL
+	if f.insecure {
+		cfg.Discover = &transport.DiscoverOptions{Insecure: true}
+	}
 	cfg.Domain = f.domain
 	cfg.AllowPlain = f.allowPlain
 	if f.jid != "" {
@@ -104,6 +117,16 @@ func (f *connFlags) config(rawURL string, getenv func(string) string, stderr io.
 			return cfg, &usageError{fmt.Sprintf("environment variable %s is empty or not set", f.passwordEnv)}
 		}
 		cfg.Credentials.Password = auth.NewSecret(pw)
+	}
+	if f.tokenEnv != "" {
+		if f.jid != "" {
+			return cfg, &usageError{"--token-env and --jid exclude each other (a token logs in with SASL ANONYMOUS)"}
+		}
+		tok := getenv(f.tokenEnv)
+		if tok == "" {
+			return cfg, &usageError{fmt.Sprintf("environment variable %s is empty or not set", f.tokenEnv)}
+		}
+		cfg.Token = auth.StaticToken(tok)
 	}
 	if f.mechanisms != "" {
 		for _, m := range strings.Split(f.mechanisms, ",") {

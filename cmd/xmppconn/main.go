@@ -15,7 +15,7 @@ const (
 	exitUsage  = 2
 )
 
-const usage = `usage: xmppconn <command> [flags] URL
+const usage = `usage: xmppconn <command> [flags] URL|DOMAIN
 
 commands:
   probe     connect once, print the lifecycle events, disconnect
