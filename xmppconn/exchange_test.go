@@ -32,9 +32,29 @@ type inbox struct {
 	bodies []string
 	want   int
 	done   chan struct{}
+	grew   chan struct{} // closed and replaced at every message
 }
 
-func newInbox(want int) *inbox { return &inbox{want: want, done: make(chan struct{})} }
+func newInbox(want int) *inbox {
+	return &inbox{want: want, done: make(chan struct{}), grew: make(chan struct{})}
+}
+
+// waitCount waits until n messages are in.
+func (in *inbox) waitCount(ctx context.Context, n int) error {
+	for {
+		in.mu.Lock()
+		got, grew := len(in.bodies), in.grew
+		in.mu.Unlock()
+		if got >= n {
+			return nil
+		}
+		select {
+		case <-grew:
+		case <-ctx.Done():
+			return fmt.Errorf("%d messages in, want %d: %w", got, n, ctx.Err())
+		}
+	}
+}
 
 func (in *inbox) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
 	if start.Name.Local != "message" {
@@ -51,6 +71,8 @@ func (in *inbox) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElemen
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.bodies = append(in.bodies, msg.Body)
+	close(in.grew)
+	in.grew = make(chan struct{})
 	if len(in.bodies) == in.want {
 		close(in.done)
 	}

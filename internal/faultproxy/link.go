@@ -28,6 +28,7 @@ type link struct {
 	client     *net.TCPConn
 	blackholed atomic.Bool   // forward nothing from now on; set once, never cleared
 	done       chan struct{} // closed by close
+	writing    chan struct{} // holds a token while a chunk is being written
 	finished   atomic.Int32  // directions that ended cleanly
 
 	mu            sync.Mutex
@@ -49,7 +50,7 @@ type pipe struct {
 }
 
 func newLink(p *Proxy, client *net.TCPConn) *link {
-	return &link{p: p, client: client, done: make(chan struct{})}
+	return &link{p: p, client: client, done: make(chan struct{}), writing: make(chan struct{}, 1)}
 }
 
 // run dials the target when dial is true, then starts forwarding. It runs on
@@ -143,8 +144,15 @@ func (l *link) write(dst *net.TCPConn, dir Direction, pp *pipe) {
 		if l.blackholed.Load() {
 			continue
 		}
+		select {
+		case l.writing <- struct{}{}:
+		case <-l.done:
+			return
+		}
 		l.p.noteChunk(dir, len(c.data))
-		if _, err := dst.Write(c.data); err != nil {
+		_, err := dst.Write(c.data)
+		<-l.writing
+		if err != nil {
 			l.close(false)
 			return
 		}
@@ -208,6 +216,21 @@ func (l *link) close(reset bool) {
 	}
 	close(l.done)
 	l.p.remove(l)
+}
+
+// closeBetweenWrites closes the link once no chunk is being written, or
+// after a second if a write stays blocked (a peer that does not read).
+func (l *link) closeBetweenWrites() {
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case l.writing <- struct{}{}:
+		l.close(false)
+		<-l.writing
+	case <-t.C:
+		l.close(false)
+	case <-l.done:
+	}
 }
 
 // dropServer closes the server side of a blackholed link and leaves its
