@@ -135,7 +135,7 @@ func (c *Connection) establish(ctx context.Context, resume *resumeReq, resource 
 	if err != nil {
 		return nil, nil, err
 	}
-	n := &negotiator{conn: tc, cfg: &c.cfg, domain: domain, resource: resource, resume: resume, resumeTO: c.cfg.Ping.Timeout, log: c.log}
+	n := &negotiator{conn: tc, cfg: &c.cfg, domain: domain, resource: resource, resume: resume, resumeTO: c.cfg.Ping.Timeout, log: c.log, agentID: c.agentID}
 	neg, err := n.run(ctx)
 	if err != nil {
 		return tc, nil, err
@@ -227,6 +227,11 @@ func (c *Connection) goLive(tc transport.Conn, neg *negotiated, first bool) erro
 		c.inCounting.Store(false)
 		c.inH.Store(0)
 		c.out.prepareFresh(neg.sm, neg.jid.String())
+		if e := neg.enabled; e != nil {
+			// Enabled inline (Bind 2): counting starts with the session.
+			c.out.enabled(e.ID, e.resumable())
+			c.inCounting.Store(true)
+		}
 	}
 	go c.readLoop(l)
 	go c.pingLoop(l)

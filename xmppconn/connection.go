@@ -44,6 +44,7 @@ type Connection struct {
 	inH        atomic.Uint32 // XEP-0198: stanzas handled on this SM session
 	inCounting atomic.Bool   // inbound stanzas are counted (<enabled/> or resumed)
 	suspendMax atomic.Int64  // largest lateness of the liveness timer, ns
+	agentID    string        // SASL2 user agent id, one per Connection
 
 	// jitsi is the Jitsi deployment state (jitsi.go, properties.go,
 	// lobby.go, room.go, focus.go); it has its own lock, never taken
@@ -54,7 +55,7 @@ type Connection struct {
 // New returns a Connection for cfg, in state CLOSED. No I/O happens until
 // Connect.
 func New(cfg Config) *Connection {
-	c := &Connection{cfg: cfg.withDefaults(), log: cfg.Logger}
+	c := &Connection{cfg: cfg.withDefaults(), log: cfg.Logger, agentID: newUserAgentID()}
 	c.out.configure(c.cfg.StreamManagement.AckEvery, c.cfg.QueueLimit)
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

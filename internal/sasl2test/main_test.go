@@ -1,0 +1,17 @@
+package sasl2test_test
+
+import (
+	"testing"
+
+	"github.com/xmppconn/xmppconn/internal/prosodytest"
+)
+
+// modules are the SASL2 modules of prosody-modules (mod_sasl2_fast is left
+// out on purpose: it crashes every stream on Prosody 0.12.3), and the
+// test-only bridge that gives 0.12.3's mod_smacks the do_enable and
+// do_resume that mod_sasl2_sm calls (testdata/prosody/modules).
+var modules = []string{"sasl2", "sasl2_bind2", "sasl2_sm", "xmppconn_sasl2_smacks"}
+
+func TestMain(m *testing.M) {
+	prosodytest.Main(m, &prosodytest.Options{Modules: modules})
+}
