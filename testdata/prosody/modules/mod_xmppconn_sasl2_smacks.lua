@@ -7,13 +7,30 @@
 -- provides both on top of 0.12.3's handle_enable and handle_resume, by
 -- catching what they send instead of sending it, so that mod_sasl2_sm can
 -- put the <enabled/>, <resumed/> or <failed/> inside <success/> as XEP-0198
--- says. It also gives 0.12.3's BOSH sessions the base_type that mod_sasl2
+-- says. It also adds the stanza method add_error (Prosody 13) that
+-- mod_sasl2_sm and mod_sasl2_bind2 use to report a failure, and gives
+-- 0.12.3's BOSH sessions the base_type that mod_sasl2
 -- reads (without it every SASL2 answer over BOSH fails). Load it together
 -- with sasl2, sasl2_bind2 and sasl2_sm, for xmppconn's tests only.
 -- Resumption over BOSH is refused with <failed/> (0.12.3's handle_resume
 -- cannot resume a BOSH session either).
 
+local st = require "util.stanza";
 local smacks = module:depends("smacks");
+
+if not st.stanza_mt.add_error then
+	-- add_error appends <error type=…><condition/></error> for err, a table
+	-- with type and condition (and text).
+	function st.stanza_mt:add_error(err)
+		local e = type(err) == "table" and err or {};
+		self:tag("error", { type = e.type or "cancel" })
+			:tag(e.condition or "undefined-condition", { xmlns = "urn:ietf:params:xml:ns:xmpp-stanzas" }):up();
+		if e.text then
+			self:text_tag("text", e.text, { xmlns = "urn:ietf:params:xml:ns:xmpp-stanzas" });
+		end
+		return self:up();
+	end
+end
 
 -- mod_bosh is global (shared) in 0.12: its event fires on the global context.
 module:hook_global("bosh-session", function (event)
