@@ -2,7 +2,6 @@ package sasl2test_test
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"os"
 	"slices"
@@ -227,5 +226,4 @@ func TestConnectLatency(t *testing.T) {
 		t.Logf("%-4s SCRAM-SHA-1 at 50 ms RTT, median of %d: SASL2 %v, SASL %v (%.0f%%)",
 			ep, runs, m2.Round(100*time.Microsecond), m1.Round(100*time.Microsecond), 100*float64(m2)/float64(m1))
 	}
-	fmt.Fprintln(os.Stderr) // keep the figures apart from the test's own lines
 }
