@@ -248,3 +248,83 @@ func TestSASL2NotBound(t *testing.T) {
 	default:
 	}
 }
+
+// TestSASL2InlineResume: on reconnection the resumption rides inside
+// <authenticate/> next to a Bind 2 request. <resumed/> in <success/> brings
+// the session back (what the server had not acknowledged is sent again); a
+// <failed/> falls back to the Bind 2 bind of the same exchange (a fresh
+// session: everything unacknowledged is sent again, delayed); no answer at
+// all is given up after Ping.Timeout and the next attempt does not resume.
+func TestSASL2InlineResume(t *testing.T) {
+	cases := []struct {
+		name    string
+		answer  string // to the second <authenticate/>; "" sends nothing
+		resumed bool
+		resent  []string
+	}{
+		{"resumed", `<success xmlns='urn:xmpp:sasl:2'><authorization-identifier>anon@example.net/xmppconn~abc</authorization-identifier>` +
+			`<resumed xmlns='urn:xmpp:sm:3' h='1' previd='sm-1'/></success>`, true, []string{"two"}},
+		{"failed", `<success xmlns='urn:xmpp:sasl:2'><authorization-identifier>anon@example.net/xmppconn~abc</authorization-identifier>` +
+			`<failed xmlns='urn:xmpp:sm:3' h='1'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>` +
+			`<bound xmlns='urn:xmpp:bind:0'><enabled xmlns='urn:xmpp:sm:3' id='sm-2' resume='true'/></bound></success>`, false, []string{"one", "two"}},
+		{"no answer", "", false, []string{"one", "two"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			noLeaks(t)
+			f1, f2, f3 := newFakeConn(), newFakeConn(), newFakeConn()
+			d := &dialer{conns: []*fakeConn{f1, f2, f3}, err: errRefused}
+			cfg := recoverConfig(d)
+			cfg.Ping.Timeout = 200 * time.Millisecond // bounds the wait for the inline answer
+			c := xmppconn.New(cfg)
+			defer c.Disconnect(context.Background())
+			rec := record(c)
+			go func() {
+				serveSASL2(t, f1)
+				f1.send(sasl2Bound)
+			}()
+			if err := c.Connect(connectCtx(t)); err != nil {
+				t.Fatalf("Connect: %v", err)
+			}
+			to := c.JID().Bare()
+			for _, body := range []string{"one", "two"} {
+				if err := sendBody(connectCtx(t), c, to, body); err != nil {
+					t.Fatalf("Send: %v", err)
+				}
+				f1.expect(t, body)
+			}
+			close(f1.toClient) // the server's side of the stream is gone
+
+			second := serveSASL2(t, f2)
+			if !strings.Contains(second, "<resume xmlns='urn:xmpp:sm:3' previd='sm-1' h='0'/>") || !strings.Contains(second, "<bind xmlns='urn:xmpp:bind:0'>") {
+				t.Errorf("second <authenticate/> without inline resume and bind: %s", second)
+			}
+			live := f2
+			if tc.answer != "" {
+				f2.send(tc.answer)
+			} else {
+				third := serveSASL2(t, f3)
+				if strings.Contains(third, "<resume") {
+					t.Errorf("resumed again after a resumption without answer: %s", third)
+				}
+				f3.send(sasl2Bound)
+				live = f3
+			}
+			ev := rec.waitForNth(t, 10*time.Second, "second ConnectionEstablished", 2, func(e events.Event) bool {
+				return e.Type() == events.ConnectionEstablished
+			})
+			if est := ev.(events.Established); est.Resumed != tc.resumed || est.JID != "anon@example.net/xmppconn~abc" {
+				t.Errorf("Established = %+v, want resumed %t", est, tc.resumed)
+			}
+			for _, body := range tc.resent {
+				got := live.expect(t, body)
+				if delayed := strings.Contains(got, "urn:xmpp:delay"); delayed == tc.resumed {
+					t.Errorf("sent again %s: delay %t on a resumed %t session", got, delayed, tc.resumed)
+				}
+			}
+			if len(rec.failures()) != 0 {
+				t.Errorf("ConnectionFailed during recovery: %v", rec.names())
+			}
+		})
+	}
+}
