@@ -140,9 +140,18 @@ func newUserAgentID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// useSASL2 reports whether to authenticate with SASL2 on features f.
+// useSASL2 reports whether to authenticate with SASL2 on features f: it is
+// offered, not disabled, and offers a mechanism the policy accepts (else
+// RFC 6120 SASL is used when it is offered, with its own mechanisms).
 func (n *negotiator) useSASL2(f features) bool {
-	return f.SASL2 != nil && len(f.SASL2.Mechanisms) > 0 && !n.cfg.SASL2.Disabled
+	if f.SASL2 == nil || len(f.SASL2.Mechanisms) == 0 || n.cfg.SASL2.Disabled {
+		return false
+	}
+	if len(f.Mechanisms) == 0 {
+		return true // nothing to fall back to: let SASL2 report the error
+	}
+	_, err := auth.Choose(f.SASL2.Mechanisms, n.cfg.Credentials, n.policy(f))
+	return err == nil
 }
 
 // sasl2Plan is what the client asks for inline in <authenticate/>.

@@ -328,3 +328,26 @@ func TestSASL2InlineResume(t *testing.T) {
 		})
 	}
 }
+
+// TestSASL2MechanismFallback: when SASL2 offers no mechanism the client
+// accepts but RFC 6120 SASL does, the client uses RFC 6120 SASL.
+func TestSASL2MechanismFallback(t *testing.T) {
+	noLeaks(t)
+	f := newFakeConn()
+	c := xmppconn.New(fakeConfig(f))
+	defer c.Disconnect(context.Background())
+	go func() {
+		<-f.opens
+		f.send(`<stream:features xmlns:stream='http://etherx.jabber.org/streams'>` +
+			`<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>ANONYMOUS</mechanism></mechanisms>` +
+			`<authentication xmlns='urn:xmpp:sasl:2'><mechanism>X-UNKNOWN</mechanism></authentication></stream:features>`)
+		f.expect(t, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='ANONYMOUS'")
+		f.send(saslSuccess)
+		<-f.opens
+		f.send(featuresBind)
+		f.send(bindResult(bindID(t, f.expect(t, "urn:ietf:params:xml:ns:xmpp-bind"))))
+	}()
+	if err := c.Connect(connectCtx(t)); err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+}
