@@ -30,13 +30,11 @@ type endpoint struct {
 	url  func(*prosodytest.Server) string
 }
 
-// endpoints are plain HTTP only: the prosody-modules snapshot's mod_sasl2
-// calls conn:ssl_info(), which Prosody 0.12.3's connections lack, so on a
-// TLS stream its features hook fails and no <stream:features/> is ever sent
-// (a server bug, not a client one).
 var endpoints = []endpoint{
 	{"ws", func(s *prosodytest.Server) string { return s.WebSocketURL(false) }},
+	{"wss", func(s *prosodytest.Server) string { return s.WebSocketURL(true) }},
 	{"bosh", func(s *prosodytest.Server) string { return s.BOSHURL(false) }},
+	{"bosh-https", func(s *prosodytest.Server) string { return s.BOSHURL(true) }},
 }
 
 // noLeaks fails the test if it leaves goroutines behind.

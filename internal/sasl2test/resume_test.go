@@ -62,7 +62,7 @@ func TestSASL2ResumeInline(t *testing.T) {
 	for _, ep := range endpoints {
 		t.Run(ep.name, func(t *testing.T) {
 			noLeaks(t)
-			wantResumed := ep.name == "ws"
+			wantResumed := strings.HasPrefix(ep.name, "ws")
 			cfgA, tp := config(t, s, ep.url(s))
 			cfgA.Credentials = auth.Credentials{Username: userA, Password: auth.NewSecret(passA)}
 			cfgA.Reconnect.Delay = func(int) time.Duration { return 10 * time.Millisecond }

@@ -7,13 +7,15 @@
 -- provides both on top of 0.12.3's handle_enable and handle_resume, by
 -- catching what they send instead of sending it, so that mod_sasl2_sm can
 -- put the <enabled/>, <resumed/> or <failed/> inside <success/> as XEP-0198
--- says. It also adds the stanza method add_error (Prosody 13) that
--- mod_sasl2_sm and mod_sasl2_bind2 use to report a failure, and gives
--- 0.12.3's BOSH sessions the base_type that mod_sasl2
--- reads (without it every SASL2 answer over BOSH fails). Load it together
--- with sasl2, sasl2_bind2 and sasl2_sm, for xmppconn's tests only.
--- Resumption over BOSH is refused with <failed/> (0.12.3's handle_resume
--- cannot resume a BOSH session either).
+-- says. Two more 0.12.3 gaps are filled for the modules of that snapshot:
+-- mod_sasl2 asks a TLS connection for conn:ssl_info() (missing: no stream
+-- features at all over wss:// and https://), and reads session.base_type
+-- (missing on BOSH sessions: every SASL2 answer over BOSH fails); and the
+-- stanza method add_error (Prosody 13), which mod_sasl2_sm and
+-- mod_sasl2_bind2 use to report a failure, is added. Load it together with
+-- sasl2, sasl2_bind2 and sasl2_sm, for xmppconn's tests only. Resumption
+-- over BOSH is refused with <failed/> (0.12.3's handle_resume cannot resume
+-- a BOSH session either).
 
 local st = require "util.stanza";
 local smacks = module:depends("smacks");
@@ -31,6 +33,16 @@ if not st.stanza_mt.add_error then
 		return self:up();
 	end
 end
+
+-- mod_sasl2 asks an encrypted connection for conn:ssl_info(), which 0.12.3's
+-- connections lack: its features hook then fails and no <stream:features/>
+-- is sent on TLS. Answer "unknown" (no channel binding) before it asks.
+module:hook("stream-features", function (event)
+	local conn = event.origin.conn;
+	if event.origin.encrypted and type(conn) == "table" and conn.ssl_info == nil then
+		conn.ssl_info = function () return nil; end;
+	end
+end, 2);
 
 -- mod_bosh is global (shared) in 0.12: its event fires on the global context.
 module:hook_global("bosh-session", function (event)
