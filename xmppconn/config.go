@@ -87,6 +87,10 @@ type Config struct {
 	// when the connection goes idle.
 	StreamManagement StreamManagementConfig
 
+	// SASL2 configures XEP-0388 SASL2 with Bind 2 and inline stream
+	// management. Zero: used whenever the server offers it.
+	SASL2 SASL2Config
+
 	// QueueLimit bounds the stanzas held while the session is down
 	// (DISCONNECTED or RECONNECTING) and sent once it is back; a send past
 	// the bound fails with ErrQueueFull. Zero: 1000.

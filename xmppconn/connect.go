@@ -147,7 +147,7 @@ func (c *Connection) negotiateAt(ctx context.Context, rawURL, domain string, cfg
 	if err != nil {
 		return nil, nil, err
 	}
-	n := &negotiator{conn: tc, cfg: cfg, domain: domain, resource: resource, resume: resume, resumeTO: c.cfg.Ping.Timeout, log: c.log}
+	n := &negotiator{conn: tc, cfg: cfg, domain: domain, resource: resource, resume: resume, resumeTO: c.cfg.Ping.Timeout, log: c.log, agentID: c.agentID}
 	neg, err := n.run(ctx)
 	if err != nil {
 		return tc, nil, err
@@ -241,6 +241,11 @@ func (c *Connection) goLive(tc transport.Conn, neg *negotiated, first bool) erro
 		c.inCounting.Store(false)
 		c.inH.Store(0)
 		c.out.prepareFresh(neg.sm, neg.jid.String())
+		if e := neg.enabled; e != nil {
+			// Enabled inline (Bind 2): counting starts with the session.
+			c.out.enabled(e.ID, e.resumable())
+			c.inCounting.Store(true)
+		}
 	}
 	go c.readLoop(l)
 	go c.pingLoop(l)

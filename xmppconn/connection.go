@@ -44,6 +44,7 @@ type Connection struct {
 	inH        atomic.Uint32 // XEP-0198: stanzas handled on this SM session
 	inCounting atomic.Bool   // inbound stanzas are counted (<enabled/> or resumed)
 	suspendMax atomic.Int64  // largest lateness of the liveness timer, ns
+	agentID    string        // SASL2 user agent id, one per Connection
 
 	// route is the endpoint and token in use (redirect.go, token.go); it
 	// has its own lock.
@@ -59,7 +60,7 @@ type Connection struct {
 // New returns a Connection for cfg, in state CLOSED. No I/O happens until
 // Connect.
 func New(cfg Config) *Connection {
-	c := &Connection{cfg: cfg.withDefaults(), log: cfg.Logger}
+	c := &Connection{cfg: cfg.withDefaults(), log: cfg.Logger, agentID: newUserAgentID()}
 	c.out.configure(c.cfg.StreamManagement.AckEvery, c.cfg.QueueLimit)
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

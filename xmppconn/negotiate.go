@@ -33,6 +33,8 @@ type features struct {
 			Type string `xml:"type,attr"`
 		} `xml:"channel-binding"`
 	} `xml:"urn:xmpp:sasl-cb:0 sasl-channel-binding"`
+	// SASL2 is the XEP-0388 <authentication/> feature.
+	SASL2 *sasl2Feature `xml:"urn:xmpp:sasl:2 authentication"`
 }
 
 // negotiated is the outcome of a successful negotiation.
@@ -42,9 +44,10 @@ type negotiated struct {
 	features features // of the restarted stream
 	early    [][]byte // stanzas that arrived before the bind result
 
-	resumed  bool   // the XEP-0198 session was resumed (no bind)
-	resumedH uint32 // the server's h in <resumed/>
-	sm       bool   // <enable/> was sent behind the bind request
+	resumed  bool       // the XEP-0198 session was resumed (no bind)
+	resumedH uint32     // the server's h in <resumed/>
+	sm       bool       // <enable/> was sent behind the bind request, or enabled inline
+	enabled  *smEnabled // the <enabled/> of an inline enable (Bind 2), if any
 }
 
 // resumeReq asks the negotiator to resume an XEP-0198 session instead of
@@ -105,6 +108,7 @@ type negotiator struct {
 	resumeTO time.Duration // bound on the wait for <resumed/> or <failed/>
 	log      *slog.Logger
 	early    [][]byte
+	agentID  string // the SASL2 user agent id of the Connection
 }
 
 // readNonStanza reads the next element that is not a stanza, keeping
@@ -166,12 +170,16 @@ func (n *negotiator) write(ctx context.Context, elem string) error {
 
 // run negotiates the session up to a bound resource.
 func (n *negotiator) run(ctx context.Context) (*negotiated, error) {
-	if _, err := n.conn.Open(ctx, false); err != nil {
+	hdr, err := n.conn.Open(ctx, false)
+	if err != nil {
 		return nil, err
 	}
 	f, err := n.readFeatures(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if n.useSASL2(f) {
+		return n.runSASL2(ctx, hdr, f)
 	}
 	if len(f.Mechanisms) == 0 {
 		return nil, &ProtocolError{Step: "sasl", Msg: "server offers no SASL mechanism"}
@@ -179,7 +187,7 @@ func (n *negotiator) run(ctx context.Context) (*negotiated, error) {
 	if err := n.sasl(ctx, f); err != nil {
 		return nil, err
 	}
-	hdr, err := n.conn.Open(ctx, true)
+	hdr, err = n.conn.Open(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +195,13 @@ func (n *negotiator) run(ctx context.Context) (*negotiated, error) {
 	if err != nil {
 		return nil, err
 	}
+	return n.bindSession(ctx, hdr, f)
+}
+
+// bindSession brings an authenticated stream, whose features are f, to a
+// session: the resumption of the XEP-0198 session when asked for, else a
+// resource bind with <enable/> sent behind it.
+func (n *negotiator) bindSession(ctx context.Context, hdr transport.Header, f features) (*negotiated, error) {
 	if n.resume != nil && f.SM != nil {
 		ok, h, err := n.tryResume(ctx)
 		if err != nil {
@@ -260,17 +275,7 @@ func (n *negotiator) tryResume(ctx context.Context) (ok bool, h uint32, err erro
 
 // sasl authenticates (RFC 6120 §6).
 func (n *negotiator) sasl(ctx context.Context, f features) error {
-	pol := auth.Policy{AllowPlain: n.cfg.AllowPlain, Mechanisms: n.cfg.Mechanisms}
-	if st, ok := n.conn.ConnectionState(); ok {
-		pol.TLS = &st
-	}
-	if cb := f.ChannelBinding; cb != nil {
-		pol.ChannelBindings = []string{}
-		for _, t := range cb.Types {
-			pol.ChannelBindings = append(pol.ChannelBindings, t.Type)
-		}
-	}
-	ex, err := auth.NewExchange(f.Mechanisms, n.cfg.Credentials, pol)
+	ex, err := auth.NewExchange(f.Mechanisms, n.cfg.Credentials, n.policy(f))
 	if err != nil {
 		return err
 	}
@@ -326,6 +331,21 @@ func (n *negotiator) sasl(ctx context.Context, f features) error {
 			return &ProtocolError{Step: "sasl", Msg: "unexpected <" + r.Name.Local + "/>"}
 		}
 	}
+}
+
+// policy is the SASL mechanism policy for a stream with features f.
+func (n *negotiator) policy(f features) auth.Policy {
+	pol := auth.Policy{AllowPlain: n.cfg.AllowPlain, Mechanisms: n.cfg.Mechanisms}
+	if st, ok := n.conn.ConnectionState(); ok {
+		pol.TLS = &st
+	}
+	if cb := f.ChannelBinding; cb != nil {
+		pol.ChannelBindings = []string{}
+		for _, t := range cb.Types {
+			pol.ChannelBindings = append(pol.ChannelBindings, t.Type)
+		}
+	}
+	return pol
 }
 
 // saslData decodes the base64 content of a SASL element ("=" is empty).
