@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"mellium.im/sasl"
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/websocket"
+
+	"github.com/xmppconn/xmppconn/auth"
+	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/xmppconn"
+)
+
+const (
+	user     = "bench"
+	password = "bench-password"
+)
+
+func main() {
+	n := flag.Int("n", 40, "connects per client and mechanism")
+	warmup := flag.Int("warmup", 3, "rounds before measuring (not counted)")
+	mechs := flag.String("mech", "SCRAM-SHA-1,PLAIN", "comma-separated SASL mechanisms")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, *n, *warmup, strings.Split(*mechs, ",")); err != nil {
+		fmt.Fprintln(os.Stderr, "benchcmp:", err)
+		os.Exit(1)
+	}
+}
+
+// client connects once to a bound JID and closes; it returns the time to
+// the bound JID.
+type client struct {
+	name    string
+	connect func(ctx context.Context) (time.Duration, error)
+}
+
+// sample is one measured connect.
+type sample struct {
+	took, cpu time.Duration
+}
+
+func run(ctx context.Context, n, warmup int, mechs []string) error {
+	s, err := prosodytest.Start(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer s.Stop()
+	if err := s.AddUser(ctx, user, password); err != nil {
+		return err
+	}
+	hc := s.HTTPClient()
+	defer hc.CloseIdleConnections()
+	fmt.Printf("benchcmp: Prosody at %s, %d connects per client after %d warm-up rounds, interleaved\n\n",
+		s.C2SAddr(), n, warmup)
+
+	for _, mech := range mechs {
+		clients := []client{
+			{"xmppconn ws", ourConnect(s.WebSocketURL(false), s.Domain, mech, hc)},
+			{"mellium ws", melliumWS(s.WebSocketURL(false), s.Domain, mech)},
+			{"mellium tcp", melliumTCP(s.C2SAddr(), s.Domain, mech)},
+			{"xmppconn bosh", ourConnect(s.BOSHURL(false), s.Domain, mech, hc)},
+		}
+		res := make([][]sample, len(clients))
+		for round := 0; round < warmup+n; round++ {
+			for i, c := range clients {
+				cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				before := cpuTime()
+				took, err := c.connect(cctx)
+				cpu := cpuTime() - before
+				cancel()
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", c.name, mech, err)
+				}
+				if round >= warmup {
+					res[i] = append(res[i], sample{took, cpu})
+				}
+			}
+		}
+		report(mech, clients, res)
+	}
+	return nil
+}
+
+// report prints one table per mechanism and the ratios of the acceptance.
+func report(mech string, clients []client, res [][]sample) {
+	fmt.Printf("== %s: connect to bound JID (median, p95) and client CPU per connect (mean)\n", mech)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "client\tmedian ms\tp95 ms\tCPU ms/connect\t")
+	med := make(map[string]float64)
+	cpu := make(map[string]float64)
+	for i, c := range clients {
+		m, p, u := stats(res[i])
+		med[c.name], cpu[c.name] = m, u
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t\n", c.name, m, p, u)
+	}
+	tw.Flush()
+	ratio := func(label, a, b string) {
+		fmt.Printf("  %-40s median %.2fx  CPU %.2fx\n", label, med[a]/med[b], cpu[a]/cpu[b])
+	}
+	ratio("xmppconn ws / mellium ws:", "xmppconn ws", "mellium ws")
+	ratio("xmppconn ws / mellium tcp:", "xmppconn ws", "mellium tcp")
+	ratio("xmppconn bosh / xmppconn ws:", "xmppconn bosh", "xmppconn ws")
+	fmt.Println()
+}
+
+// stats returns the median and p95 of the connect times and the mean CPU,
+// in milliseconds.
+func stats(ss []sample) (median, p95, cpu float64) {
+	if len(ss) == 0 {
+		return 0, 0, 0
+	}
+	took := make([]time.Duration, len(ss))
+	var sum time.Duration
+	for i, s := range ss {
+		took[i] = s.took
+		sum += s.cpu
+	}
+	slices.Sort(took)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	return ms(took[len(took)/2]), ms(took[(len(took)*95+99)/100-1]), ms(sum) / float64(len(ss))
+}
+
+// ourConnect connects with xmppconn to url and disconnects.
+func ourConnect(url, domain, mech string, hc *http.Client) func(context.Context) (time.Duration, error) {
+	cfg := xmppconn.Config{
+		URL:         url,
+		Domain:      domain,
+		HTTPClient:  hc,
+		Credentials: auth.Credentials{Username: user, Password: auth.NewSecret(password)},
+		Mechanisms:  []string{mech},
+		AllowPlain:  mech == "PLAIN",
+	}
+	return func(ctx context.Context) (time.Duration, error) {
+		start := time.Now()
+		c := xmppconn.New(cfg)
+		if err := c.Connect(ctx); err != nil {
+			return 0, err
+		}
+		took := time.Since(start)
+		return took, c.Disconnect(ctx)
+	}
+}
+
+// melliumFeatures returns the stream features of mellium's raw client:
+// SASL with the one mechanism, then resource binding.
+func melliumFeatures(mech string) ([]xmpp.StreamFeature, error) {
+	var m sasl.Mechanism
+	switch mech {
+	case "SCRAM-SHA-1":
+		m = sasl.ScramSha1
+	case "SCRAM-SHA-256":
+		m = sasl.ScramSha256
+	case "PLAIN":
+		m = sasl.Plain
+	default:
+		return nil, fmt.Errorf("no mellium mechanism %q", mech)
+	}
+	return []xmpp.StreamFeature{xmpp.SASL("", password, m), xmpp.BindResource()}, nil
+}
+
+// melliumWS connects with mellium's websocket package to url. The session
+// is marked secure as Prosody's consider_websocket_secure does on its side,
+// so that mellium's SASL feature (which needs a secure stream) runs.
+func melliumWS(url, domain, mech string) func(context.Context) (time.Duration, error) {
+	origin := jid.MustParse(user + "@" + domain)
+	return func(ctx context.Context) (time.Duration, error) {
+		features, err := melliumFeatures(mech)
+		if err != nil {
+			return 0, err
+		}
+		start := time.Now()
+		conn, err := websocket.DialDirect(ctx, "http://"+domain, url)
+		if err != nil {
+			return 0, err
+		}
+		neg := websocket.Negotiator(func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
+			return xmpp.StreamConfig{Features: features}
+		})
+		sess, err := xmpp.NewSession(ctx, origin.Domain(), origin, conn, xmpp.Secure, neg)
+		if err != nil {
+			conn.Close()
+			return 0, err
+		}
+		took := time.Since(start)
+		return took, closeMellium(sess, conn)
+	}
+}
+
+// melliumTCP connects mellium's raw client over plain TCP c2s to addr
+// (Prosody allows SASL without TLS in the harness; the session is marked
+// secure for mellium's SASL feature).
+func melliumTCP(addr, domain, mech string) func(context.Context) (time.Duration, error) {
+	origin := jid.MustParse(user + "@" + domain)
+	return func(ctx context.Context) (time.Duration, error) {
+		features, err := melliumFeatures(mech)
+		if err != nil {
+			return 0, err
+		}
+		start := time.Now()
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return 0, err
+		}
+		neg := xmpp.NewNegotiator(func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
+			return xmpp.StreamConfig{Features: features}
+		})
+		sess, err := xmpp.NewSession(ctx, origin.Domain(), origin, conn, xmpp.Secure, neg)
+		if err != nil {
+			conn.Close()
+			return 0, err
+		}
+		took := time.Since(start)
+		return took, closeMellium(sess, conn)
+	}
+}
+
+// closeMellium ends the stream and closes the connection under it.
+func closeMellium(sess *xmpp.Session, conn net.Conn) error {
+	err := sess.Close()
+	return errors.Join(err, conn.Close())
+}
