@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -33,10 +34,17 @@ func main() {
 	n := flag.Int("n", 40, "connects per client and mechanism")
 	warmup := flag.Int("warmup", 3, "rounds before measuring (not counted)")
 	mechs := flag.String("mech", "SCRAM-SHA-1,PLAIN", "comma-separated SASL mechanisms")
+	only := flag.String("only", "", "run only the clients whose name contains this (for profiling)")
+	msgs := flag.Int("msgs", 20000, "messages per throughput run (0: skip the throughput family)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the connect family to this file")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *n, *warmup, strings.Split(*mechs, ",")); err != nil {
+	err := runConnects(ctx, *n, *warmup, strings.Split(*mechs, ","), *only, *cpuprofile)
+	if err == nil && *msgs > 0 {
+		err = runThroughput(ctx, *msgs)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchcmp:", err)
 		os.Exit(1)
 	}
@@ -54,7 +62,8 @@ type sample struct {
 	took, cpu time.Duration
 }
 
-func run(ctx context.Context, n, warmup int, mechs []string) error {
+// runConnects is the connect family, on a Prosody of its own.
+func runConnects(ctx context.Context, n, warmup int, mechs []string, only, cpuprofile string) error {
 	s, err := prosodytest.Start(ctx, nil)
 	if err != nil {
 		return err
@@ -67,6 +76,17 @@ func run(ctx context.Context, n, warmup int, mechs []string) error {
 	defer hc.CloseIdleConnections()
 	fmt.Printf("benchcmp: Prosody at %s, %d connects per client after %d warm-up rounds, interleaved\n\n",
 		s.C2SAddr(), n, warmup)
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	for _, mech := range mechs {
 		clients := []client{
@@ -74,6 +94,9 @@ func run(ctx context.Context, n, warmup int, mechs []string) error {
 			{"mellium ws", melliumWS(s.WebSocketURL(false), s.Domain, mech)},
 			{"mellium tcp", melliumTCP(s.C2SAddr(), s.Domain, mech)},
 			{"xmppconn bosh", ourConnect(s.BOSHURL(false), s.Domain, mech, hc)},
+		}
+		if only != "" {
+			clients = slices.DeleteFunc(clients, func(c client) bool { return !strings.Contains(c.name, only) })
 		}
 		res := make([][]sample, len(clients))
 		for round := 0; round < warmup+n; round++ {
@@ -110,6 +133,9 @@ func report(mech string, clients []client, res [][]sample) {
 	}
 	tw.Flush()
 	ratio := func(label, a, b string) {
+		if med[a] == 0 || med[b] == 0 {
+			return
+		}
 		fmt.Printf("  %-40s median %.2fx  CPU %.2fx\n", label, med[a]/med[b], cpu[a]/cpu[b])
 	}
 	ratio("xmppconn ws / mellium ws:", "xmppconn ws", "mellium ws")
