@@ -50,16 +50,17 @@ func main() {
 	}
 }
 
-// client connects once to a bound JID and closes; it returns the time to
-// the bound JID.
+// client connects once to a bound JID and returns how long that took and a
+// function that closes the session.
 type client struct {
 	name    string
-	connect func(ctx context.Context) (time.Duration, error)
+	connect connectFunc
 }
 
-// sample is one measured connect.
+// sample is one measured connect: the time to the bound JID, the CPU spent
+// until then, and the CPU of the whole cycle (connect and close).
 type sample struct {
-	took, cpu time.Duration
+	took, cpu, cycle time.Duration
 }
 
 // runConnects is the connect family, on a Prosody of its own.
@@ -103,14 +104,18 @@ func runConnects(ctx context.Context, n, warmup int, mechs []string, only, cpupr
 			for i, c := range clients {
 				cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				before := cpuTime()
-				took, err := c.connect(cctx)
-				cpu := cpuTime() - before
+				took, closeFn, err := c.connect(cctx)
+				bound := cpuTime()
+				if err == nil {
+					err = closeFn()
+				}
+				end := cpuTime()
 				cancel()
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", c.name, mech, err)
 				}
 				if round >= warmup {
-					res[i] = append(res[i], sample{took, cpu})
+					res[i] = append(res[i], sample{took, bound - before, end - before})
 				}
 			}
 		}
@@ -121,22 +126,23 @@ func runConnects(ctx context.Context, n, warmup int, mechs []string, only, cpupr
 
 // report prints one table per mechanism and the ratios of the acceptance.
 func report(mech string, clients []client, res [][]sample) {
-	fmt.Printf("== %s: connect to bound JID (median, p95) and client CPU per connect (mean)\n", mech)
+	fmt.Printf("== %s: time to bound JID (median, p95); client CPU (mean) to bound JID and for connect+close\n", mech)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "client\tmedian ms\tp95 ms\tCPU ms/connect\t")
+	fmt.Fprintln(tw, "client\tmedian ms\tp95 ms\tCPU ms to bound\tCPU ms cycle\t")
 	med := make(map[string]float64)
 	cpu := make(map[string]float64)
+	cyc := make(map[string]float64)
 	for i, c := range clients {
-		m, p, u := stats(res[i])
-		med[c.name], cpu[c.name] = m, u
-		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t\n", c.name, m, p, u)
+		m, p, u, y := stats(res[i])
+		med[c.name], cpu[c.name], cyc[c.name] = m, u, y
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t\n", c.name, m, p, u, y)
 	}
 	tw.Flush()
 	ratio := func(label, a, b string) {
 		if med[a] == 0 || med[b] == 0 {
 			return
 		}
-		fmt.Printf("  %-40s median %.2fx  CPU %.2fx\n", label, med[a]/med[b], cpu[a]/cpu[b])
+		fmt.Printf("  %-30s median %.2fx  CPU to bound %.2fx  CPU cycle %.2fx\n", label, med[a]/med[b], cpu[a]/cpu[b], cyc[a]/cyc[b])
 	}
 	ratio("xmppconn ws / mellium ws:", "xmppconn ws", "mellium ws")
 	ratio("xmppconn ws / mellium tcp:", "xmppconn ws", "mellium tcp")
@@ -144,25 +150,31 @@ func report(mech string, clients []client, res [][]sample) {
 	fmt.Println()
 }
 
-// stats returns the median and p95 of the connect times and the mean CPU,
-// in milliseconds.
-func stats(ss []sample) (median, p95, cpu float64) {
+// stats returns the median and p95 of the connect times and the mean CPU
+// to the bound JID and for the cycle, in milliseconds.
+func stats(ss []sample) (median, p95, cpu, cycle float64) {
 	if len(ss) == 0 {
-		return 0, 0, 0
+		return 0, 0, 0, 0
 	}
 	took := make([]time.Duration, len(ss))
-	var sum time.Duration
+	var sum, sumCycle time.Duration
 	for i, s := range ss {
 		took[i] = s.took
 		sum += s.cpu
+		sumCycle += s.cycle
 	}
 	slices.Sort(took)
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	return ms(took[len(took)/2]), ms(took[(len(took)*95+99)/100-1]), ms(sum) / float64(len(ss))
+	n := float64(len(ss))
+	return ms(took[len(took)/2]), ms(took[(len(took)*95+99)/100-1]), ms(sum) / n, ms(sumCycle) / n
 }
 
+// connectFunc connects once to a bound JID and returns the time that took
+// and a function that closes the session.
+type connectFunc = func(ctx context.Context) (time.Duration, func() error, error)
+
 // ourConnect connects with xmppconn to url and disconnects.
-func ourConnect(url, domain, mech string, hc *http.Client) func(context.Context) (time.Duration, error) {
+func ourConnect(url, domain, mech string, hc *http.Client) connectFunc {
 	cfg := xmppconn.Config{
 		URL:         url,
 		Domain:      domain,
@@ -171,14 +183,13 @@ func ourConnect(url, domain, mech string, hc *http.Client) func(context.Context)
 		Mechanisms:  []string{mech},
 		AllowPlain:  mech == "PLAIN",
 	}
-	return func(ctx context.Context) (time.Duration, error) {
+	return func(ctx context.Context) (time.Duration, func() error, error) {
 		start := time.Now()
 		c := xmppconn.New(cfg)
 		if err := c.Connect(ctx); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
-		took := time.Since(start)
-		return took, c.Disconnect(ctx)
+		return time.Since(start), func() error { return c.Disconnect(ctx) }, nil
 	}
 }
 
@@ -202,17 +213,17 @@ func melliumFeatures(mech string) ([]xmpp.StreamFeature, error) {
 // melliumWS connects with mellium's websocket package to url. The session
 // is marked secure as Prosody's consider_websocket_secure does on its side,
 // so that mellium's SASL feature (which needs a secure stream) runs.
-func melliumWS(url, domain, mech string) func(context.Context) (time.Duration, error) {
+func melliumWS(url, domain, mech string) connectFunc {
 	origin := jid.MustParse(user + "@" + domain)
-	return func(ctx context.Context) (time.Duration, error) {
+	return func(ctx context.Context) (time.Duration, func() error, error) {
 		features, err := melliumFeatures(mech)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		start := time.Now()
 		conn, err := websocket.DialDirect(ctx, "http://"+domain, url)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		neg := websocket.Negotiator(func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
 			return xmpp.StreamConfig{Features: features}
@@ -220,28 +231,27 @@ func melliumWS(url, domain, mech string) func(context.Context) (time.Duration, e
 		sess, err := xmpp.NewSession(ctx, origin.Domain(), origin, conn, xmpp.Secure, neg)
 		if err != nil {
 			conn.Close()
-			return 0, err
+			return 0, nil, err
 		}
-		took := time.Since(start)
-		return took, closeMellium(sess, conn)
+		return time.Since(start), func() error { return closeMellium(sess, conn) }, nil
 	}
 }
 
 // melliumTCP connects mellium's raw client over plain TCP c2s to addr
 // (Prosody allows SASL without TLS in the harness; the session is marked
 // secure for mellium's SASL feature).
-func melliumTCP(addr, domain, mech string) func(context.Context) (time.Duration, error) {
+func melliumTCP(addr, domain, mech string) connectFunc {
 	origin := jid.MustParse(user + "@" + domain)
-	return func(ctx context.Context) (time.Duration, error) {
+	return func(ctx context.Context) (time.Duration, func() error, error) {
 		features, err := melliumFeatures(mech)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		start := time.Now()
 		var d net.Dialer
 		conn, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		neg := xmpp.NewNegotiator(func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
 			return xmpp.StreamConfig{Features: features}
@@ -249,10 +259,9 @@ func melliumTCP(addr, domain, mech string) func(context.Context) (time.Duration,
 		sess, err := xmpp.NewSession(ctx, origin.Domain(), origin, conn, xmpp.Secure, neg)
 		if err != nil {
 			conn.Close()
-			return 0, err
+			return 0, nil, err
 		}
-		took := time.Since(start)
-		return took, closeMellium(sess, conn)
+		return time.Since(start), func() error { return closeMellium(sess, conn) }, nil
 	}
 }
 
