@@ -51,7 +51,9 @@ type memUsage struct {
 // (from /proc/self/statm), the Go heap in use (objects) and goroutine stacks.
 func readMem(t testing.TB) memUsage {
 	t.Helper()
-	runtime.GC()
+	for range 4 {
+		runtime.GC()
+	}
 	debug.FreeOSMemory()
 	data, err := os.ReadFile("/proc/self/statm")
 	if err != nil {
