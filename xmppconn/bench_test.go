@@ -3,6 +3,7 @@ package xmppconn_test
 import (
 	"context"
 	"encoding/xml"
+	"net/http"
 	"slices"
 	"strconv"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/transport/bosh"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -102,8 +104,12 @@ func BenchmarkThroughput(b *testing.B) {
 				}
 			}
 			w := &window{sem: make(chan struct{}, 100), got: make(chan struct{}), want: b.N}
-			hc := s.HTTPClient()
-			defer hc.CloseIdleConnections()
+			// The harness's transport, dialing as the default BOSH client
+			// does (bosh.QuickAckDial).
+			tr := s.HTTPClient().Transport.(*http.Transport).Clone()
+			tr.DialContext = bosh.QuickAckDial(tr.DialContext)
+			defer tr.CloseIdleConnections()
+			hc := &http.Client{Transport: tr}
 			mk := func(user string, h *window) *xmppconn.Connection {
 				cfg := xmppconn.Config{URL: ep.url(s), Domain: s.Domain, HTTPClient: hc,
 					Credentials: auth.Credentials{Username: user, Password: auth.NewSecret(user + "-password")}}
