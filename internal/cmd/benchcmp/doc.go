@@ -6,7 +6,8 @@
 //
 // For each SASL mechanism (SCRAM-SHA-1 and PLAIN) it connects the same
 // account again and again, one client after the other (A, B, C, D, A, B, …),
-// each time from nothing to a bound JID and then closing:
+// each time from nothing to a bound JID and then closing, the first client
+// of each round rotating:
 //
 //   - xmppconn over WebSocket (ws://),
 //   - mellium's raw client over WebSocket (mellium.im/xmpp/websocket),

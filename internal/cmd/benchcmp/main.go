@@ -98,7 +98,11 @@ func runConnects(ctx context.Context, n, warmup int, mechs []string, only, cpupr
 		}
 		res := make([][]sample, len(clients))
 		for round := 0; round < warmup+n; round++ {
-			for i, c := range clients {
+			// Rotate who goes first, so that no client always follows the
+			// same one (and the server's cleanup of its session).
+			for k := range clients {
+				i := (round + k) % len(clients)
+				c := clients[i]
 				cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				before := cpuTime()
 				took, closeFn, err := c.connect(cctx)
