@@ -42,7 +42,7 @@ const (
 const (
 	idleTargetWebSocket  = 32 << 10
 	idleTargetBOSH       = 48 << 10
-	idleCeilingWebSocket = 66 << 10 // measured 59 KiB RSS against Prosody, 55 KiB against the fake
+	idleCeilingWebSocket = 60 << 10 // measured 54 KiB RSS against Prosody, 49-51 KiB against the fake
 	idleCeilingBOSH      = 80 << 10 // measured 73 KiB RSS
 )
 
