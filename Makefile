@@ -47,6 +47,7 @@ test: prosody
 	$(GO) test -run='^$$' -fuzz='^FuzzReadToken$$' -fuzztime=5s ./auth
 	$(GO) test -run='^$$' -fuzz='^FuzzParseXRD$$' -fuzztime=5s ./transport
 	$(GO) test -run='^$$' -fuzz='^FuzzParseHostMetaJSON$$' -fuzztime=5s ./transport
+	$(GO) test -run='^$$' -fuzz='^FuzzStartTag$$' -fuzztime=5s ./internal/xmlframe
 
 demo: prosody build
 	$(GO) run ./internal/cmd/demo ./bin/xmppconn
