@@ -47,12 +47,16 @@ test: prosody
 	$(GO) test -run='^$$' -fuzz='^FuzzReadToken$$' -fuzztime=5s ./auth
 	$(GO) test -run='^$$' -fuzz='^FuzzParseXRD$$' -fuzztime=5s ./transport
 	$(GO) test -run='^$$' -fuzz='^FuzzParseHostMetaJSON$$' -fuzztime=5s ./transport
+	$(GO) test -run='^$$' -fuzz='^FuzzStartTag$$' -fuzztime=5s ./internal/xmlframe
 
 demo: prosody build
 	$(GO) run ./internal/cmd/demo ./bin/xmppconn
 
+# go test benchmarks, then the side-by-side run (xmppconn vs mellium's raw
+# client, interleaved, one fresh Prosody): see docs/performance.md.
 bench: prosody
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+	$(GO) run ./internal/cmd/benchcmp
 
 lint:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -3,6 +3,7 @@ package xmppconn_test
 import (
 	"context"
 	"encoding/xml"
+	"net/http"
 	"slices"
 	"strconv"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/transport/bosh"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -32,6 +34,7 @@ func benchConnect(b *testing.B, url func(*prosodytest.Server) string, mech strin
 		HTTPClient:  hc,
 		Credentials: auth.Credentials{Username: "bench", Password: auth.NewSecret("bench-password")},
 		Mechanisms:  []string{mech},
+		AllowPlain:  mech == "PLAIN",
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -49,8 +52,9 @@ func benchConnect(b *testing.B, url func(*prosodytest.Server) string, mech strin
 }
 
 // BenchmarkConnectWebSocket is connect + bind + disconnect over ws://.
+// PLAIN shows the client's own cost without PBKDF2.
 func BenchmarkConnectWebSocket(b *testing.B) {
-	for _, mech := range []string{"SCRAM-SHA-1", "SCRAM-SHA-256"} {
+	for _, mech := range []string{"SCRAM-SHA-1", "SCRAM-SHA-256", "PLAIN"} {
 		b.Run(mech, func(b *testing.B) {
 			benchConnect(b, func(s *prosodytest.Server) string { return s.WebSocketURL(false) }, mech)
 		})
@@ -100,8 +104,12 @@ func BenchmarkThroughput(b *testing.B) {
 				}
 			}
 			w := &window{sem: make(chan struct{}, 100), got: make(chan struct{}), want: b.N}
-			hc := s.HTTPClient()
-			defer hc.CloseIdleConnections()
+			// The harness's transport, dialing as the default BOSH client
+			// does (bosh.QuickAckDial).
+			tr := s.HTTPClient().Transport.(*http.Transport).Clone()
+			tr.DialContext = bosh.QuickAckDial(tr.DialContext)
+			defer tr.CloseIdleConnections()
+			hc := &http.Client{Transport: tr}
 			mk := func(user string, h *window) *xmppconn.Connection {
 				cfg := xmppconn.Config{URL: ep.url(s), Domain: s.Domain, HTTPClient: hc,
 					Credentials: auth.Credentials{Username: user, Password: auth.NewSecret(user + "-password")}}

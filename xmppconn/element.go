@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"mellium.im/xmpp/stanza"
+
+	"github.com/xmppconn/xmppconn/internal/xmlframe"
 )
 
 // Namespaces of the stream-level elements the session layer reads.
@@ -48,8 +50,12 @@ func (r root) isStanza() bool {
 		(r.Name.Local == "message" || r.Name.Local == "presence" || r.Name.Local == "iq")
 }
 
-// rootOf decodes the start tag of a serialized element.
+// rootOf decodes the start tag of a serialized element: with
+// xmlframe.StartTag (two allocations) when it can, else with encoding/xml.
 func rootOf(elem []byte) (root, error) {
+	if se, ok := xmlframe.StartTag(elem); ok {
+		return root{se}, nil
+	}
 	d := xml.NewDecoder(bytes.NewReader(elem))
 	for {
 		tok, err := d.Token()

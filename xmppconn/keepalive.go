@@ -10,101 +10,212 @@ import (
 // answering XEP-0199 pings.
 var ErrPingTimeout = errors.New("xmppconn: server stopped answering pings")
 
-// pingLoop checks that the live stream still carries data: every interval
-// without inbound data it pings the server (XEP-0199); Failures missed
-// answers in a row mean the stream is dead. A miss is followed at once by
-// the next ping, so a dead stream is found within interval + Failures x
-// timeout. The loop also asks for XEP-0198 acks when the stream goes idle,
-// and measures how late its timer fires: a large lateness means the process
-// was stopped or the machine slept (suspend_time in ConnectionFailed).
+// keepalive is the liveness state of one link, guarded by its kmu. It runs
+// on a timer, not in a goroutine of its own: an idle session holds a timer,
+// and a goroutine only while a check runs or while answers the read loop
+// owes the server are being written.
+//
+// Every interval without inbound data the client pings the server
+// (XEP-0199); Failures missed answers in a row mean the stream is dead. A
+// miss is followed at once by the next ping, so a dead stream is found
+// within interval + Failures x timeout. A check also asks for XEP-0198 acks
+// when the stream goes idle, and measures how late its timer fired: a large
+// lateness means the process was stopped or the machine slept (suspend_time
+// in ConnectionFailed).
+//
+// The link's keepalive counts as one of c.loops (goLive adds it for
+// pingLoop); that count is released once the link is closed and no check or
+// payer is running.
+type keepalive struct {
+	armed   bool   // pingLoop has run: done is set
+	stopped bool   // the link was closed
+	busy    int    // checks and payers running
+	paying  bool   // a payer is running
+	done    func() // releases the link's count in c.loops, once
+	timer   *time.Timer
+	due     time.Time // when the timer was meant to fire
+	misses  int
+	pingID  string    // the ping waiting for its answer, if any
+	sent    time.Time // when it was sent
+}
+
+// pingLoop arms the keepalive of l and returns (it keeps its name and its
+// place in goLive, which counts it in c.loops).
 func (c *Connection) pingLoop(l *link) {
-	defer c.loops.Done()
-	if c.cfg.Ping.Disabled {
-		for {
-			select {
-			case <-l.stop:
-				return
-			case elem := <-l.ctrl:
-				c.payDebt(elem)
-			}
+	l.kmu.Lock()
+	l.ka.armed = true
+	l.ka.done = c.loops.Done
+	if l.ka.stopped {
+		done := l.releaseLocked()
+		l.kmu.Unlock()
+		if done != nil {
+			done()
 		}
+		return
 	}
-	interval, timeout := c.cfg.Ping.Interval, c.cfg.Ping.Timeout
-	t := time.NewTimer(interval)
-	defer t.Stop()
-	due := time.Now().Add(interval)
-	misses := 0
-	for {
-		select {
-		case <-l.stop:
-			return
-		case elem := <-l.ctrl:
-			c.payDebt(elem)
-			continue
-		case <-t.C:
-		}
-		now := time.Now()
-		if late := now.Sub(due); late > time.Duration(c.suspendMax.Load()) {
-			c.suspendMax.Store(int64(late))
-		}
-		c.out.requestAck()
-		idle := now.Sub(l.lastRx())
-		if misses == 0 && idle < interval {
-			// Data flows: no ping needed before interval after the last.
-			due = l.lastRx().Add(interval)
-			t.Reset(time.Until(due))
-			continue
-		}
-		ok, stopped := c.ping(l, timeout)
-		if stopped {
-			return
-		}
-		if ok {
-			misses = 0
-		} else if misses++; misses >= c.cfg.Ping.Failures {
-			c.lost(l, ErrPingTimeout)
-			return
-		}
-		if misses > 0 {
-			due = time.Now() // ping again at once
-		} else {
-			due = time.Now().Add(interval)
-		}
-		t.Reset(time.Until(due))
+	if !c.cfg.Ping.Disabled {
+		l.ka.due = time.Now().Add(c.cfg.Ping.Interval)
+		l.ka.timer = time.AfterFunc(c.cfg.Ping.Interval, func() { c.keepaliveFired(l) })
+	}
+	l.kmu.Unlock()
+}
+
+// enterLocked marks a check or payer as running, unless the link is closed.
+// Called with l.kmu held.
+func (l *link) enterLocked() bool {
+	if l.ka.stopped {
+		return false
+	}
+	l.ka.busy++
+	return true
+}
+
+// leave ends a check or payer; the last one out of a closed link releases
+// its count.
+func (l *link) leave() {
+	l.kmu.Lock()
+	l.ka.busy--
+	done := l.releaseLocked()
+	l.kmu.Unlock()
+	if done != nil {
+		done()
 	}
 }
 
-// ping sends one XEP-0199 ping and waits up to timeout for its answer, or
-// for any inbound data, which proves the stream alive as well.
-func (c *Connection) ping(l *link, timeout time.Duration) (ok, stopped bool) {
+// releaseLocked returns the release of the link's count when it is due:
+// closed, armed and idle. Called with l.kmu held.
+func (l *link) releaseLocked() func() {
+	if !l.ka.stopped || !l.ka.armed || l.ka.busy > 0 || l.ka.done == nil {
+		return nil
+	}
+	done := l.ka.done
+	l.ka.done = nil
+	return done
+}
+
+// stopKeepalive stops the timer of a link being closed and releases its
+// count when nothing runs.
+func (l *link) stopKeepalive() {
+	l.kmu.Lock()
+	l.ka.stopped = true
+	if l.ka.timer != nil {
+		l.ka.timer.Stop()
+	}
+	done := l.releaseLocked()
+	l.kmu.Unlock()
+	if done != nil {
+		done()
+	}
+}
+
+// keepaliveFired is the timer's check: ping when the stream was idle for
+// interval, count a ping that got no answer in time.
+func (c *Connection) keepaliveFired(l *link) {
+	l.kmu.Lock()
+	if !l.enterLocked() {
+		l.kmu.Unlock()
+		return
+	}
+	now := time.Now()
+	if late := now.Sub(l.ka.due); late > time.Duration(c.suspendMax.Load()) {
+		c.suspendMax.Store(int64(late))
+	}
+	interval := c.cfg.Ping.Interval
+	if l.ka.pingID != "" {
+		// The ping's timeout: any inbound data since it was sent proves the
+		// stream alive as well.
+		ok := l.lastRx().After(l.ka.sent)
+		l.ka.pingID = ""
+		if ok {
+			l.ka.misses = 0
+			l.rearmLocked(now.Add(interval))
+			l.kmu.Unlock()
+			l.leave()
+			return
+		}
+		if l.ka.misses++; l.ka.misses >= c.cfg.Ping.Failures {
+			l.kmu.Unlock()
+			c.lost(l, ErrPingTimeout)
+			l.leave()
+			return
+		}
+		// Ping again at once.
+	} else if idle := now.Sub(l.lastRx()); l.ka.misses == 0 && idle < interval {
+		// Data flows: no ping needed before interval after the last.
+		l.rearmLocked(l.lastRx().Add(interval))
+		l.kmu.Unlock()
+		c.out.requestAck()
+		l.leave()
+		return
+	}
 	id := pingPrefix + newID()
-	answered := make(chan struct{})
-	l.pongMu.Lock()
-	l.pongs[id] = answered
-	l.pongMu.Unlock()
-	defer func() {
-		l.pongMu.Lock()
-		delete(l.pongs, id)
-		l.pongMu.Unlock()
-	}()
-	sent := time.Now()
+	l.ka.pingID, l.ka.sent = id, now
+	l.rearmLocked(now.Add(c.cfg.Ping.Timeout))
+	l.kmu.Unlock()
+
+	c.out.requestAck()
 	domain, _ := c.domain()
 	iq := fmt.Sprintf("<iq xmlns='jabber:client' type='get' id='%s' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>", id, xmlEscape(domain))
-	if err := c.out.send([]byte(iq)); err != nil {
-		return false, false
+	_ = c.out.send([]byte(iq)) // a failing connection shows as a missed answer
+	l.leave()
+}
+
+// rearmLocked sets the timer to fire at due. Called with l.kmu held.
+func (l *link) rearmLocked(due time.Time) {
+	l.ka.due = due
+	if !l.ka.stopped && l.ka.timer != nil {
+		l.ka.timer.Reset(time.Until(due))
 	}
-	t := time.NewTimer(timeout)
-	defer t.Stop()
+}
+
+// pongArrived takes the answer (result or error) to the client's ping id:
+// the stream is alive, and the next check is interval from now.
+func (c *Connection) pongArrived(l *link, id string) {
+	l.kmu.Lock()
+	defer l.kmu.Unlock()
+	if l.ka.pingID == "" || id != l.ka.pingID {
+		return
+	}
+	l.ka.pingID = ""
+	l.ka.misses = 0
+	l.rearmLocked(time.Now().Add(c.cfg.Ping.Interval))
+}
+
+// owe queues an answer for a payer to send, without blocking: the read
+// loop must keep reading whatever the writer does. When the queue is full
+// the answer is dropped; the server asks again.
+func (c *Connection) owe(l *link, elem []byte) {
+	select {
+	case l.ctrl <- elem:
+	default:
+		return
+	}
+	l.kmu.Lock()
+	if l.ka.paying || !l.enterLocked() {
+		l.kmu.Unlock()
+		return
+	}
+	l.ka.paying = true
+	l.kmu.Unlock()
+	go c.payDebts(l)
+}
+
+// payDebts writes what the read loop owes until the queue is empty.
+func (c *Connection) payDebts(l *link) {
+	defer l.leave()
 	for {
 		select {
-		case <-l.stop:
-			return false, true
 		case elem := <-l.ctrl:
 			c.payDebt(elem)
-		case <-answered:
-			return true, false
-		case <-t.C:
-			return l.lastRx().After(sent), false
+			continue
+		default:
 		}
+		l.kmu.Lock()
+		if len(l.ctrl) == 0 || l.ka.stopped {
+			l.ka.paying = false
+			l.kmu.Unlock()
+			return
+		}
+		l.kmu.Unlock()
 	}
 }

@@ -52,6 +52,14 @@ type outbox struct {
 	serverH    atomic.Uint32
 	hasServerH atomic.Bool
 	ackErr     error // the last bookkeeping error, for logs
+
+	// The context of writes on wtc, cancelled by wtimer when one write
+	// takes longer than writeTimeout: armed and stopped around each write,
+	// so that a write allocates no context and no timer of its own.
+	wtc     transport.Conn
+	wctx    context.Context
+	wtimer  *time.Timer
+	wcancel context.CancelFunc
 }
 
 // noteAck records an <a/> from the server without taking the lock.
@@ -122,9 +130,20 @@ func (o *outbox) write(elem []byte) {
 }
 
 func (o *outbox) writeLocked(elem []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-	defer cancel()
-	return o.tc.WriteElement(ctx, elem)
+	if o.wtc != o.tc || o.wctx == nil || o.wctx.Err() != nil {
+		// A new transport, or the last write timed out.
+		if o.wcancel != nil {
+			o.wcancel()
+		}
+		o.wctx, o.wcancel = context.WithCancel(context.Background())
+		o.wtimer = time.AfterFunc(writeTimeout, o.wcancel)
+		o.wtimer.Stop()
+		o.wtc = o.tc
+	}
+	o.wtimer.Reset(writeTimeout)
+	err := o.tc.WriteElement(o.wctx, elem)
+	o.wtimer.Stop()
+	return err
 }
 
 // requestAck asks the server for an acknowledgement when stanzas are

@@ -4,7 +4,9 @@ import (
 	"crypto/tls"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
+	"time"
 
 	"github.com/xmppconn/xmppconn/internal/xmlframe"
 )
@@ -21,8 +23,13 @@ type stanzaPipe struct {
 
 	mu     sync.Mutex
 	cond   sync.Cond
-	in     []byte // inbound bytes not yet read by the session
+	in     []byte // inbound bytes not yet taken by the session's reader
 	closed bool
+
+	// rbuf holds the bytes the reader took from in and has not read yet.
+	// Only the session's decoder reads (under mellium's input lock), so
+	// rbuf needs no lock: ReadByte costs no lock per byte.
+	rbuf []byte
 
 	wmu   sync.Mutex // serialises Write (mellium already does; cheap insurance)
 	split xmlframe.Splitter
@@ -53,22 +60,51 @@ func (p *stanzaPipe) close() {
 	p.mu.Unlock()
 }
 
-// Read implements io.Reader for the session's XML decoder.
-func (p *stanzaPipe) Read(b []byte) (int, error) {
+// take waits for inbound bytes and moves them all to rbuf; it returns
+// io.EOF once the pipe is closed and drained.
+func (p *stanzaPipe) take() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for len(p.in) == 0 && !p.closed {
 		p.cond.Wait()
 	}
 	if len(p.in) == 0 {
-		return 0, io.EOF
+		return io.EOF
 	}
-	n := copy(b, p.in)
-	p.in = p.in[n:]
-	if len(p.in) == 0 {
-		p.in = nil // let the backing array go once drained
+	p.rbuf, p.in = p.in, nil
+	return nil
+}
+
+// Read implements io.Reader.
+func (p *stanzaPipe) Read(b []byte) (int, error) {
+	if len(p.rbuf) == 0 {
+		if err := p.take(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(b, p.rbuf)
+	p.rbuf = p.rbuf[n:]
+	if len(p.rbuf) == 0 {
+		p.rbuf = nil // let the backing array go once drained
 	}
 	return n, nil
+}
+
+// ReadByte implements io.ByteReader. encoding/xml reads through it directly
+// instead of wrapping the pipe in a 4 KiB bufio.Reader, which every idle
+// session would otherwise keep.
+func (p *stanzaPipe) ReadByte() (byte, error) {
+	if len(p.rbuf) == 0 {
+		if err := p.take(); err != nil {
+			return 0, err
+		}
+	}
+	c := p.rbuf[0]
+	p.rbuf = p.rbuf[1:]
+	if len(p.rbuf) == 0 {
+		p.rbuf = nil
+	}
+	return c, nil
 }
 
 // Write implements io.Writer for the session's XML encoder. It fails only
@@ -97,3 +133,26 @@ func (p *stanzaPipe) ConnectionState() tls.ConnectionState {
 	}
 	return p.tlsState()
 }
+
+// The pipe is a net.Conn so that mellium uses it as is, without a wrapper
+// of its own between its decoder and ReadByte. Closing is the Connection's
+// business (close), addresses are unknown and deadlines do not apply.
+var _ net.Conn = (*stanzaPipe)(nil)
+
+// Close does nothing: the Connection ends the pipe with close.
+func (p *stanzaPipe) Close() error { return nil }
+
+// LocalAddr returns nil: the pipe has no network address.
+func (p *stanzaPipe) LocalAddr() net.Addr { return nil }
+
+// RemoteAddr returns nil: the pipe has no network address.
+func (p *stanzaPipe) RemoteAddr() net.Addr { return nil }
+
+// SetDeadline does nothing.
+func (p *stanzaPipe) SetDeadline(time.Time) error { return nil }
+
+// SetReadDeadline does nothing.
+func (p *stanzaPipe) SetReadDeadline(time.Time) error { return nil }
+
+// SetWriteDeadline does nothing.
+func (p *stanzaPipe) SetWriteDeadline(time.Time) error { return nil }

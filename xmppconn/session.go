@@ -18,31 +18,27 @@ import (
 
 // link is one live stream: a transport with its read and ping loops.
 type link struct {
-	tc     transport.Conn
-	ctrl   chan []byte   // answers the read loop owes the server, sent by the ping loop
-	rx     atomic.Int64  // UnixNano of the last element received
-	stop   chan struct{} // closed when the stream is no longer the live one
-	once   sync.Once
-	pongMu sync.Mutex
-	pongs  map[string]chan struct{} // ping id -> answered
+	tc   transport.Conn
+	ctrl chan []byte   // answers the read loop owes the server, written by payDebts
+	rx   atomic.Int64  // UnixNano of the last element received
+	stop chan struct{} // closed when the stream is no longer the live one
+	once sync.Once
+
+	kmu sync.Mutex
+	ka  keepalive // liveness checks (keepalive.go)
 }
 
 func newLink(tc transport.Conn) *link {
-	l := &link{tc: tc, stop: make(chan struct{}), pongs: map[string]chan struct{}{}, ctrl: make(chan []byte, 16)}
+	l := &link{tc: tc, stop: make(chan struct{}), ctrl: make(chan []byte, 16)}
 	l.rx.Store(time.Now().UnixNano())
 	return l
 }
 
-func (l *link) close() { l.once.Do(func() { close(l.stop) }) }
-
-// owe queues an answer for the ping loop to send, without blocking: the
-// read loop must keep reading whatever the writer does. When the queue is
-// full the answer is dropped; the server asks again.
-func (l *link) owe(elem []byte) {
-	select {
-	case l.ctrl <- elem:
-	default:
-	}
+func (l *link) close() {
+	l.once.Do(func() {
+		close(l.stop)
+		l.stopKeepalive()
+	})
 }
 
 func (l *link) lastRx() time.Time { return time.Unix(0, l.rx.Load()) }
@@ -93,15 +89,10 @@ func (c *Connection) handleStanza(l *link, r root, elem []byte) {
 		typ, id := r.attr("type"), r.attr("id")
 		switch {
 		case typ == "get" && isPing(elem):
-			l.owe(pingAnswer(r))
+			c.owe(l, pingAnswer(r))
 			return
 		case (typ == "result" || typ == "error") && strings.HasPrefix(id, pingPrefix):
-			l.pongMu.Lock()
-			if ch := l.pongs[id]; ch != nil {
-				close(ch)
-				delete(l.pongs, id)
-			}
-			l.pongMu.Unlock()
+			c.pongArrived(l, id)
 			return
 		}
 	}
@@ -118,7 +109,7 @@ func (c *Connection) handleStanza(l *link, r root, elem []byte) {
 func (c *Connection) handleSM(l *link, r root) error {
 	switch r.Name.Local {
 	case "r":
-		l.owe(nil) // nil: an <a/> with h as it is when sent
+		c.owe(l, nil) // nil: an <a/> with h as it is when sent
 	case "a":
 		h, err := parseH(r.attr("h"))
 		if err != nil {

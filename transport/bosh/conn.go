@@ -132,7 +132,7 @@ func Dial(ctx context.Context, rawURL, domain string, opts *Options) (*Conn, err
 		hc = opts.HTTPClient
 	}
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = defaultClient
 	}
 	client := *hc
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

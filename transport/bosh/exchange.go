@@ -84,6 +84,11 @@ func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry bool, er
 		return nil, false, fmt.Errorf("bosh: build request: %w", redactError(err))
 	}
 	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	// A BOSH request is idempotent by its rid (XEP-0124 §14.3): this key,
+	// present but without a value so that it is never sent, lets net/http
+	// resend it at once on a fresh connection when a kept-alive one turns
+	// out to be closed by the server, instead of failing into our backoff.
+	req.Header["Idempotency-Key"] = nil
 	for k, v := range c.opts.header {
 		req.Header[k] = append([]string(nil), v...)
 	}

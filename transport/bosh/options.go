@@ -10,7 +10,9 @@ import (
 // Options holds the settings of a BOSH connection. The zero value of every
 // field is a sensible default, and a nil *Options means all defaults.
 type Options struct {
-	// HTTPClient sends the requests; nil means http.DefaultClient. Its
+	// HTTPClient sends the requests; nil means a client like
+	// http.DefaultClient whose connections acknowledge at once (see
+	// QuickAckDial: set it on your own transport too). Its
 	// connection pool is reused (keep-alive). Redirects are never followed:
 	// the Conn uses a shallow copy whose CheckRedirect stops at the first
 	// response, and an HTTP 3xx is reported as a *transport.RedirectError

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"mellium.im/sasl"
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/websocket"
+
+	"github.com/xmppconn/xmppconn/auth"
+	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/xmppconn"
+)
+
+const (
+	user     = "bench"
+	password = "bench-password"
+)
+
+func main() {
+	n := flag.Int("n", 40, "connects per client and mechanism")
+	warmup := flag.Int("warmup", 3, "rounds before measuring (not counted)")
+	mechs := flag.String("mech", "SCRAM-SHA-1,PLAIN", "comma-separated SASL mechanisms")
+	only := flag.String("only", "", "run only the clients whose name contains this (for profiling)")
+	msgs := flag.Int("msgs", 20000, "messages per throughput run (0: skip the throughput family)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the connect family to this file")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	err := runConnects(ctx, *n, *warmup, strings.Split(*mechs, ","), *only, *cpuprofile)
+	if err == nil && *msgs > 0 {
+		err = runThroughput(ctx, *msgs)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchcmp:", err)
+		os.Exit(1)
+	}
+}
+
+// client connects once to a bound JID and returns how long that took and a
+// function that closes the session.
+type client struct {
+	name    string
+	connect connectFunc
+}
+
+// sample is one measured connect: the time to the bound JID, the CPU spent
+// until then, and the CPU of the whole cycle (connect and close).
+type sample struct {
+	took, cpu, cycle time.Duration
+}
+
+// runConnects is the connect family, on a Prosody of its own.
+func runConnects(ctx context.Context, n, warmup int, mechs []string, only, cpuprofile string) error {
+	s, err := prosodytest.Start(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer s.Stop()
+	if err := s.AddUser(ctx, user, password); err != nil {
+		return err
+	}
+	fmt.Printf("benchcmp: Prosody at %s, %d connects per client after %d warm-up rounds, interleaved\n\n",
+		s.C2SAddr(), n, warmup)
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	for _, mech := range mechs {
+		clients := []client{
+			{"xmppconn ws", ourConnect(s.WebSocketURL(false), s.Domain, mech)},
+			{"mellium ws", melliumWS(s.WebSocketURL(false), s.Domain, mech)},
+			{"mellium tcp", melliumTCP(s.C2SAddr(), s.Domain, mech)},
+			{"xmppconn bosh", ourConnect(s.BOSHURL(false), s.Domain, mech)},
+		}
+		if only != "" {
+			clients = slices.DeleteFunc(clients, func(c client) bool { return !strings.Contains(c.name, only) })
+		}
+		res := make([][]sample, len(clients))
+		for round := 0; round < warmup+n; round++ {
+			// Rotate who goes first, so that no client always follows the
+			// same one (and the server's cleanup of its session).
+			for k := range clients {
+				i := (round + k) % len(clients)
+				c := clients[i]
+				cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				before := cpuTime()
+				took, closeFn, err := c.connect(cctx)
+				bound := cpuTime()
+				if err == nil {
+					err = closeFn()
+				}
+				end := cpuTime()
+				cancel()
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", c.name, mech, err)
+				}
+				if round >= warmup {
+					res[i] = append(res[i], sample{took, bound - before, end - before})
+				}
+			}
+		}
+		report(mech, clients, res)
+	}
+	return nil
+}
+
+// report prints one table per mechanism and the ratios of the acceptance.
+func report(mech string, clients []client, res [][]sample) {
+	fmt.Printf("== %s: time to bound JID (median, p95); client CPU (mean) to bound JID and for connect+close\n", mech)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "client\tmedian ms\tp95 ms\tCPU ms to bound\tCPU ms cycle\t")
+	med := make(map[string]float64)
+	cpu := make(map[string]float64)
+	cyc := make(map[string]float64)
+	for i, c := range clients {
+		m, p, u, y := stats(res[i])
+		med[c.name], cpu[c.name], cyc[c.name] = m, u, y
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t\n", c.name, m, p, u, y)
+	}
+	tw.Flush()
+	ratio := func(label, a, b string) {
+		if med[a] == 0 || med[b] == 0 {
+			return
+		}
+		fmt.Printf("  %-30s median %.2fx  CPU to bound %.2fx  CPU cycle %.2fx\n", label, med[a]/med[b], cpu[a]/cpu[b], cyc[a]/cyc[b])
+	}
+	ratio("xmppconn ws / mellium ws:", "xmppconn ws", "mellium ws")
+	ratio("xmppconn ws / mellium tcp:", "xmppconn ws", "mellium tcp")
+	ratio("xmppconn bosh / xmppconn ws:", "xmppconn bosh", "xmppconn ws")
+	fmt.Println()
+}
+
+// stats returns the median and p95 of the connect times and the mean CPU
+// to the bound JID and for the cycle, in milliseconds.
+func stats(ss []sample) (median, p95, cpu, cycle float64) {
+	if len(ss) == 0 {
+		return 0, 0, 0, 0
+	}
+	took := make([]time.Duration, len(ss))
+	var sum, sumCycle time.Duration
+	for i, s := range ss {
+		took[i] = s.took
+		sum += s.cpu
+		sumCycle += s.cycle
+	}
+	slices.Sort(took)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	n := float64(len(ss))
+	return ms(took[len(took)/2]), ms(took[(len(took)*95+99)/100-1]), ms(sum) / n, ms(sumCycle) / n
+}
+
+// connectFunc connects once to a bound JID and returns the time that took
+// and a function that closes the session.
+type connectFunc = func(ctx context.Context) (time.Duration, func() error, error)
+
+// ourConnect connects with xmppconn to url, with the default HTTP client
+// (ws:// and http:// need no CA), and disconnects.
+func ourConnect(url, domain, mech string) connectFunc {
+	cfg := xmppconn.Config{
+		URL:         url,
+		Domain:      domain,
+		Credentials: auth.Credentials{Username: user, Password: auth.NewSecret(password)},
+		Mechanisms:  []string{mech},
+		AllowPlain:  mech == "PLAIN",
+	}
+	return func(ctx context.Context) (time.Duration, func() error, error) {
+		start := time.Now()
+		c := xmppconn.New(cfg)
+		if err := c.Connect(ctx); err != nil {
+			return 0, nil, err
+		}
+		return time.Since(start), func() error { return c.Disconnect(ctx) }, nil
+	}
+}
+
+// melliumFeatures returns the stream features of mellium's raw client:
+// SASL with the one mechanism, then resource binding.
+func melliumFeatures(mech string) ([]xmpp.StreamFeature, error) {
+	var m sasl.Mechanism
+	switch mech {
+	case "SCRAM-SHA-1":
+		m = sasl.ScramSha1
+	case "SCRAM-SHA-256":
+		m = sasl.ScramSha256
+	case "PLAIN":
+		m = sasl.Plain
+	default:
+		return nil, fmt.Errorf("no mellium mechanism %q", mech)
+	}
+	return []xmpp.StreamFeature{xmpp.SASL("", password, m), xmpp.BindResource()}, nil
+}
+
+// melliumWS connects with mellium's websocket package to url. The session
+// is marked secure as Prosody's consider_websocket_secure does on its side,
+// so that mellium's SASL feature (which needs a secure stream) runs.
+func melliumWS(url, domain, mech string) connectFunc {
+	origin := jid.MustParse(user + "@" + domain)
+	return func(ctx context.Context) (time.Duration, func() error, error) {
+		features, err := melliumFeatures(mech)
+		if err != nil {
+			return 0, nil, err
+		}
+		start := time.Now()
+		conn, err := websocket.DialDirect(ctx, "http://"+domain, url)
+		if err != nil {
+			return 0, nil, err
+		}
+		neg := websocket.Negotiator(func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
+			return xmpp.StreamConfig{Features: features}
+		})
+		sess, err := xmpp.NewSession(ctx, origin.Domain(), origin, conn, xmpp.Secure, neg)
+		if err != nil {
+			conn.Close()
+			return 0, nil, err
+		}
+		return time.Since(start), func() error { return closeMellium(sess, conn) }, nil
+	}
+}
+
+// melliumTCP connects mellium's raw client over plain TCP c2s to addr
+// (Prosody allows SASL without TLS in the harness; the session is marked
+// secure for mellium's SASL feature).
+func melliumTCP(addr, domain, mech string) connectFunc {
+	origin := jid.MustParse(user + "@" + domain)
+	return func(ctx context.Context) (time.Duration, func() error, error) {
+		features, err := melliumFeatures(mech)
+		if err != nil {
+			return 0, nil, err
+		}
+		start := time.Now()
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return 0, nil, err
+		}
+		neg := xmpp.NewNegotiator(func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
+			return xmpp.StreamConfig{Features: features}
+		})
+		sess, err := xmpp.NewSession(ctx, origin.Domain(), origin, conn, xmpp.Secure, neg)
+		if err != nil {
+			conn.Close()
+			return 0, nil, err
+		}
+		return time.Since(start), func() error { return closeMellium(sess, conn) }, nil
+	}
+}
+
+// closeMellium ends the stream and closes the connection under it.
+func closeMellium(sess *xmpp.Session, conn net.Conn) error {
+	err := sess.Close()
+	return errors.Join(err, conn.Close())
+}

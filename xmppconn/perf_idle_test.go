@@ -1,0 +1,357 @@
+package xmppconn_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	coder "github.com/coder/websocket"
+
+	"github.com/xmppconn/xmppconn/auth"
+	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/xmppconn"
+)
+
+// Environment variables that turn on the idle-session measurements (they
+// hold thousands of sessions, so `make test` leaves them off).
+const (
+	envIdle     = "XMPPCONN_PERF_IDLE"      // sessions held against a fresh Prosody, e.g. 1000
+	envIdleFake = "XMPPCONN_PERF_IDLE_FAKE" // comma-separated counts against the fake server, e.g. 1000,10000
+	envFakeRole = "XMPPCONN_PERF_FAKESERVER"
+	// envHeapProfile names a file for a heap profile taken while the
+	// sessions are held.
+	envHeapProfile = "XMPPCONN_PERF_HEAPPROFILE"
+)
+
+// Targets of issue 7 for one idle session, in bytes (RSS and Go heap), and
+// the ceilings the tests enforce: what was measured (docs/performance.md)
+// plus about 10 %, so that a regression fails while the targets, not met
+// yet, are reported in the log.
+const (
+	idleTargetWebSocket  = 32 << 10
+	idleTargetBOSH       = 48 << 10
+	idleCeilingWebSocket = 60 << 10 // measured 54 KiB RSS against Prosody, 49-51 KiB against the fake
+	idleCeilingBOSH      = 80 << 10 // measured 73 KiB RSS
+)
+
+// checkIdle logs the cost against the target and fails over the ceiling.
+func checkIdle(t *testing.T, label string, rss, heap float64, target, ceiling int) {
+	t.Helper()
+	met := "met"
+	if rss > float64(target) || heap > float64(target) {
+		met = "NOT met"
+	}
+	t.Logf("%s: target %d KiB per session (RSS and heap): %s", label, target>>10, met)
+	if rss > float64(ceiling) || heap > float64(ceiling) {
+		t.Errorf("%s: idle session costs RSS %.1f KiB, heap %.1f KiB; over the regression ceiling of %d KiB",
+			label, rss/1024, heap/1024, ceiling>>10)
+	}
+}
+
+// memUsage is one reading of the process's memory after a full collection.
+type memUsage struct {
+	rss, heap, stack uint64
+	goroutines       int
+}
+
+// readMem collects garbage, returns freed memory to the OS and reads RSS
+// (from /proc/self/statm), the Go heap in use (objects) and goroutine stacks.
+func readMem(t testing.TB) memUsage {
+	t.Helper()
+	for range 4 {
+		runtime.GC()
+	}
+	debug.FreeOSMemory()
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		t.Skipf("no /proc/self/statm: %v", err)
+	}
+	f := strings.Fields(string(data))
+	pages, err := strconv.ParseUint(f[1], 10, 64)
+	if err != nil {
+		t.Fatalf("statm: %v", err)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return memUsage{
+		rss:        pages * uint64(os.Getpagesize()),
+		heap:       ms.HeapAlloc,
+		stack:      ms.StackInuse,
+		goroutines: runtime.NumGoroutine(),
+	}
+}
+
+// perSession reports and returns the cost of one session between two readings.
+func perSession(t testing.TB, label string, n int, before, after memUsage) (rss, heap float64) {
+	t.Helper()
+	rss = float64(int64(after.rss)-int64(before.rss)) / float64(n)
+	heap = float64(int64(after.heap)-int64(before.heap)) / float64(n)
+	stack := float64(int64(after.stack)-int64(before.stack)) / float64(n)
+	g := float64(after.goroutines-before.goroutines) / float64(n)
+	t.Logf("%s: %d idle sessions: RSS %.1f KiB/session, Go heap %.1f KiB/session, stacks %.1f KiB/session, %.1f goroutines/session",
+		label, n, rss/1024, heap/1024, stack/1024, g)
+	return rss, heap
+}
+
+// holdSessions connects n sessions with cfg (8 at a time), lets them settle,
+// and returns the memory readings before and after; the sessions are
+// disconnected at cleanup.
+func holdSessions(t *testing.T, n int, cfg func(i int) xmppconn.Config) (before, after memUsage) {
+	t.Helper()
+	before = readMem(t)
+	conns := make([]*xmppconn.Connection, n)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	work := make(chan int)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				c := xmppconn.New(cfg(i))
+				if err := c.Connect(ctx); err != nil {
+					errs <- fmt.Errorf("session %d: %w", i, err)
+					continue
+				}
+				conns[i] = c
+			}
+		}()
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	t.Cleanup(func() {
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 32)
+		for _, c := range conns {
+			if c == nil {
+				continue
+			}
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				_ = c.Disconnect(dctx)
+			}()
+		}
+		wg.Wait()
+	})
+	for err := range errs {
+		t.Fatal(err)
+	}
+	// What follows CONNECTED (stream management's <enabled/>, the
+	// properties query, BOSH's long-poll) finishes within a few round
+	// trips; this pause is part of the measurement, not a synchronisation.
+	time.Sleep(2 * time.Second)
+	after = readMem(t)
+	if path := os.Getenv(envHeapProfile); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return before, after
+}
+
+// TestIdleSessionsProsody holds XMPPCONN_PERF_IDLE sessions (keepalive on,
+// stream management on, one account with a resource per session) against a
+// fresh Prosody over WebSocket and over BOSH and reports the client's memory
+// per session against the targets of issue 7.
+func TestIdleSessionsProsody(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv(envIdle))
+	if n <= 0 {
+		t.Skipf("set %s=1000 to hold that many idle sessions against Prosody", envIdle)
+	}
+	for _, tc := range []struct {
+		name            string
+		url             func(*prosodytest.Server) string
+		target, ceiling int
+	}{
+		{"websocket", func(s *prosodytest.Server) string { return s.WebSocketURL(false) }, idleTargetWebSocket, idleCeilingWebSocket},
+		{"bosh", func(s *prosodytest.Server) string { return s.BOSHURL(false) }, idleTargetBOSH, idleCeilingBOSH},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := prosodytest.Start(context.Background(), nil)
+			if err != nil {
+				if os.Getenv(prosodytest.RequireEnv) != "1" && err == prosodytest.ErrNotInstalled {
+					t.Skip(err)
+				}
+				t.Fatal(err)
+			}
+			defer s.Stop()
+			if err := s.AddUser(context.Background(), "idle", "idle-password"); err != nil {
+				t.Fatal(err)
+			}
+			hc := s.HTTPClient()
+			defer hc.CloseIdleConnections()
+			before, after := holdSessions(t, n, func(int) xmppconn.Config {
+				return xmppconn.Config{
+					URL: tc.url(s), Domain: s.Domain, HTTPClient: hc, AllowPlain: true,
+					Credentials: auth.Credentials{Username: "idle", Password: auth.NewSecret("idle-password")},
+					Mechanisms:  []string{"PLAIN"},
+				}
+			})
+			rss, heap := perSession(t, "prosody "+tc.name, n, before, after)
+			checkIdle(t, "prosody "+tc.name, rss, heap, tc.target, tc.ceiling)
+		})
+	}
+}
+
+// TestIdleSessionsFake holds sessions against a minimal XMPP-over-WebSocket
+// server in a child process (so that its memory is not counted), for each
+// count in XMPPCONN_PERF_IDLE_FAKE, to show that the cost per session stays
+// the same from 1,000 to 10,000 sessions.
+func TestIdleSessionsFake(t *testing.T) {
+	spec := os.Getenv(envIdleFake)
+	if spec == "" {
+		t.Skipf("set %s=1000,10000 to hold that many idle sessions against a fake server", envIdleFake)
+	}
+	addr := startFakeServerProcess(t)
+	for _, f := range strings.Split(spec, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			t.Fatalf("%s: bad count %q", envIdleFake, f)
+		}
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			tr := &http.Transport{}
+			defer tr.CloseIdleConnections()
+			hc := &http.Client{Transport: tr}
+			before, after := holdSessions(t, n, func(int) xmppconn.Config {
+				return xmppconn.Config{URL: "ws://" + addr + "/xmpp-websocket", Domain: "localhost", HTTPClient: hc}
+			})
+			rss, heap := perSession(t, "fake websocket", n, before, after)
+			checkIdle(t, "fake websocket", rss, heap, idleTargetWebSocket, idleCeilingWebSocket)
+		})
+	}
+}
+
+// startFakeServerProcess runs this test binary again as the fake server
+// (TestFakeServerProcess) and returns its address; the child ends when its
+// stdin closes, at cleanup.
+func startFakeServerProcess(t *testing.T) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFakeServerProcess$", "-test.short")
+	cmd.Env = append(os.Environ(), envFakeRole+"=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		_ = cmd.Wait()
+	})
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if a, ok := strings.CutPrefix(sc.Text(), "listening "); ok {
+			go func() { // drain the rest (the test framework's PASS line)
+				for sc.Scan() {
+				}
+			}()
+			return a
+		}
+	}
+	t.Fatal("fake server process printed no address")
+	return ""
+}
+
+// TestFakeServerProcess is the child of startFakeServerProcess: it serves
+// XMPP over WebSocket (SASL ANONYMOUS, bind, ping) until stdin closes.
+func TestFakeServerProcess(t *testing.T) {
+	if os.Getenv(envFakeRole) != "1" {
+		t.Skip("runs only as the child of TestIdleSessionsFake")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(serveFakeXMPP)}
+	go srv.Serve(ln)
+	fmt.Printf("listening %s\n", ln.Addr())
+	_, _ = bufio.NewReader(os.Stdin).ReadString('\n') // until EOF
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+	_ = srv.Close()
+}
+
+// serveFakeXMPP is the fake server's side of one WebSocket: the least a
+// client needs to reach CONNECTED and stay there.
+func serveFakeXMPP(w http.ResponseWriter, r *http.Request) {
+	ws, err := coder.Accept(w, r, &coder.AcceptOptions{Subprotocols: []string{"xmpp"}})
+	if err != nil {
+		return
+	}
+	defer ws.CloseNow()
+	ctx := r.Context()
+	const open = "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='localhost' id='%d' version='1.0' xml:lang='en'/>"
+	send := func(s string) error { return ws.Write(ctx, coder.MessageText, []byte(s)) }
+	n := 0
+	for {
+		_, msg, err := ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		m := string(msg)
+		switch {
+		case strings.HasPrefix(m, "<open"):
+			n++
+			_ = send(fmt.Sprintf(open, n))
+			if n == 1 {
+				_ = send(featuresAnon)
+			} else {
+				_ = send(featuresBind)
+			}
+		case strings.HasPrefix(m, "<auth"):
+			_ = send(saslSuccess)
+		case strings.Contains(m, "urn:ietf:params:xml:ns:xmpp-bind"):
+			id := idAttr.FindStringSubmatch(m)
+			if id == nil {
+				return
+			}
+			_ = send(`<iq xmlns='jabber:client' type='result' id='` + id[1] + `'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>u@localhost/` +
+				strings.ReplaceAll(r.RemoteAddr, ":", "-") + `</jid></bind></iq>`)
+		case strings.HasPrefix(m, "<iq") && strings.Contains(m, "type='get'") || strings.HasPrefix(m, `<iq`) && strings.Contains(m, `type="get"`):
+			id := idAttr.FindStringSubmatch(m)
+			if id == nil {
+				continue
+			}
+			_ = send(`<iq xmlns='jabber:client' type='result' from='localhost' id='` + id[1] + `'/>`)
+		case strings.HasPrefix(m, "<close"):
+			_ = send("<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>")
+			ws.Close(coder.StatusNormalClosure, "")
+			return
+		}
+	}
+}
