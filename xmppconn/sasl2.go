@@ -34,6 +34,12 @@ const userAgentSoftware = "xmppconn"
 // resumes) stream management in one exchange, without a stream restart:
 // two round trips fewer than RFC 6120 SASL and bind. The zero value uses
 // SASL2 when it is offered.
+//
+// Each wait for the server's next SASL2 element is bounded by
+// Config.Ping.Timeout. A server that leaves one unanswered (a broken SASL2
+// module) costs that bound once: the same attempt negotiates again at once
+// with RFC 6120 SASL on a fresh transport, without any extra event, and the
+// Connection uses RFC 6120 SASL on every later stream (ErrSASL2NoAnswer).
 type SASL2Config struct {
 	// Disabled makes the client use RFC 6120 SASL, a stream restart and
 	// a resource bind even when the server offers SASL2 (for servers whose
