@@ -141,8 +141,33 @@ func (c *Connection) establish(ctx context.Context, resume *resumeReq, resource 
 	return c.establishRouted(ctx, domain, resume, resource)
 }
 
-// negotiateAt dials rawURL and negotiates a session on it with cfg.
+// negotiateAt dials rawURL and negotiates a session on it with cfg. When
+// the server leaves SASL2 unanswered (ErrSASL2NoAnswer) and offers RFC 6120
+// SASL too, the Connection
+// remembers that SASL2 is broken there and negotiates again at once on a
+// fresh transport with RFC 6120 SASL (sasl2_fallback.go).
 func (c *Connection) negotiateAt(ctx context.Context, rawURL, domain string, cfg *Config, resume *resumeReq, resource string) (transport.Conn, *negotiated, error) {
+	if c.sasl2Broken.Load() && !cfg.SASL2.Disabled {
+		cfg = withoutSASL2(cfg)
+	}
+	tc, neg, err := c.negotiateOnce(ctx, rawURL, domain, cfg, resume, resource)
+	if err == nil || cfg.SASL2.Disabled || !sasl2Fallback(err) {
+		return tc, neg, err
+	}
+	c.sasl2Broken.Store(true)
+	c.log.Debug("xmppconn: SASL2 left unanswered, RFC 6120 SASL from now on", "err", err)
+	if tc != nil {
+		closeQuietly(tc)
+	}
+	var rerr *ResumeError
+	if errors.As(err, &rerr) {
+		resume = nil // no answer to the inline <resume/>: a fresh session, as after tryResume
+	}
+	return c.negotiateOnce(ctx, rawURL, domain, withoutSASL2(cfg), resume, resource)
+}
+
+// negotiateOnce dials rawURL and negotiates a session on it with cfg.
+func (c *Connection) negotiateOnce(ctx context.Context, rawURL, domain string, cfg *Config, resume *resumeReq, resource string) (transport.Conn, *negotiated, error) {
 	tc, err := c.dial(ctx, rawURL, domain)
 	if err != nil {
 		return nil, nil, err

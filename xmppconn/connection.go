@@ -45,6 +45,9 @@ type Connection struct {
 	inCounting atomic.Bool   // inbound stanzas are counted (<enabled/> or resumed)
 	suspendMax atomic.Int64  // largest lateness of the liveness timer, ns
 	agentID    string        // SASL2 user agent id, one per Connection
+	// sasl2Broken is set once the server left SASL2 unanswered: RFC 6120
+	// SASL from then on (sasl2_fallback.go).
+	sasl2Broken atomic.Bool
 
 	// route is the endpoint and token in use (redirect.go, token.go); it
 	// has its own lock.

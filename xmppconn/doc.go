@@ -28,5 +28,8 @@
 // with Bind 2 (XEP-0386) and enables or resumes stream management (XEP-0198)
 // in one exchange, without a stream restart: a SCRAM login takes 4 round
 // trips over WebSocket and 3 over BOSH instead of 6 and 5, and a resumption
-// as many as a login. Config.SASL2 turns it off.
+// as many as a login. Config.SASL2 turns it off. A server that leaves SASL2
+// unanswered for Config.Ping.Timeout is logged into again at once with RFC
+// 6120 SASL on a fresh transport, and the Connection does not try SASL2
+// there again (see ErrSASL2NoAnswer).
 package xmppconn

@@ -105,7 +105,7 @@ type negotiator struct {
 	domain   string
 	resource string        // the resource to ask for at bind time
 	resume   *resumeReq    // try <resume/> first when set
-	resumeTO time.Duration // bound on the wait for <resumed/> or <failed/>
+	resumeTO time.Duration // bound on the wait for <resumed/> or <failed/>, features and SASL2 answers
 	log      *slog.Logger
 	early    [][]byte
 	agentID  string // the SASL2 user agent id of the Connection
@@ -174,7 +174,7 @@ func (n *negotiator) run(ctx context.Context) (*negotiated, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := n.readFeatures(ctx)
+	f, err := n.featuresWithin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +191,7 @@ func (n *negotiator) run(ctx context.Context) (*negotiated, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err = n.readFeatures(ctx)
+	f, err = n.featuresWithin(ctx)
 	if err != nil {
 		return nil, err
 	}

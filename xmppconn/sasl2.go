@@ -34,6 +34,12 @@ const userAgentSoftware = "xmppconn"
 // resumes) stream management in one exchange, without a stream restart:
 // two round trips fewer than RFC 6120 SASL and bind. The zero value uses
 // SASL2 when it is offered.
+//
+// Each wait for the server's next SASL2 element is bounded by
+// Config.Ping.Timeout. A server that leaves one unanswered (a broken SASL2
+// module) costs that bound once: the same attempt negotiates again at once
+// with RFC 6120 SASL on a fresh transport, without any extra event, and the
+// Connection uses RFC 6120 SASL on every later stream (ErrSASL2NoAnswer).
 type SASL2Config struct {
 	// Disabled makes the client use RFC 6120 SASL, a stream restart and
 	// a resource bind even when the server offers SASL2 (for servers whose
@@ -210,7 +216,13 @@ func (n *negotiator) authenticateElement(mech string, initial []byte, p sasl2Pla
 // XEP-0198 session (when asked for), else a Bind 2 bind with stream
 // management enabled. When the server did neither, the session is bound
 // as after RFC 6120 SASL, on the features it sends after <success/>.
-func (n *negotiator) runSASL2(ctx context.Context, hdr transport.Header, f features) (*negotiated, error) {
+func (n *negotiator) runSASL2(ctx context.Context, hdr transport.Header, f features) (_ *negotiated, err error) {
+	defer func() {
+		var na *NoAnswerError
+		if len(f.Mechanisms) == 0 && errors.As(err, &na) {
+			na.noSASL1 = true // nothing to fall back to
+		}
+	}()
 	pol := n.policy(f)
 	ex, err := auth.NewExchange(f.SASL2.Mechanisms, n.cfg.Credentials, pol)
 	if err != nil {
@@ -231,8 +243,9 @@ func (n *negotiator) runSASL2(ctx context.Context, hdr transport.Header, f featu
 		n.resume = nil
 	}
 	var succ sasl2Success
+	what := "<authenticate/>"
 	for {
-		elem, r, err := n.readSASL2(ctx, plan.resume)
+		elem, r, err := n.readSASL2(ctx, plan.resume, what)
 		if err != nil {
 			return nil, err
 		}
@@ -252,6 +265,7 @@ func (n *negotiator) runSASL2(ctx context.Context, hdr transport.Header, f featu
 			if err := n.write(ctx, "<response xmlns='"+nsSASL2+"'>"+base64.StdEncoding.EncodeToString(resp)+"</response>"); err != nil {
 				return nil, err
 			}
+			what = "<response/>"
 			continue
 		case "success":
 			if err := xml.Unmarshal(elem, &succ); err != nil {
@@ -322,7 +336,7 @@ func (n *negotiator) afterSASL2(ctx context.Context, hdr transport.Header, f fea
 	// Authenticated, not bound (no Bind 2, or the server ignored it): the
 	// server sends the features of the authenticated stream, with
 	// resource binding, and the client binds as after RFC 6120 SASL.
-	f2, err := n.readFeatures(ctx)
+	f2, err := within(ctx, n, "sasl2", "<stream:features/> after <success/>", n.readFeatures)
 	if err != nil {
 		return nil, err
 	}
@@ -333,20 +347,26 @@ func (n *negotiator) afterSASL2(ctx context.Context, hdr transport.Header, f fea
 	return neg, nil
 }
 
-// readSASL2 reads the next SASL2 answer. While an inline <resume/> waits
-// for its answer the wait is bounded as in tryResume: a server that fails
-// inside its resumption may never answer.
-func (n *negotiator) readSASL2(ctx context.Context, resuming bool) ([]byte, root, error) {
-	if !resuming || n.resumeTO <= 0 {
-		return n.readNonStanza(ctx)
+// readSASL2 reads the next SASL2 answer, the one to what (an element
+// name). Every wait is bounded by Config.Ping.Timeout: a server whose SASL2
+// fails inside its handlers never answers, and the client falls back to RFC
+// 6120 SASL (*NoAnswerError, ErrSASL2NoAnswer; see negotiateAt). While an
+// inline <resume/> waits for its answer the error is also a *ResumeError,
+// as in tryResume: the next try does not resume.
+func (n *negotiator) readSASL2(ctx context.Context, resuming bool, what string) ([]byte, root, error) {
+	type answer struct {
+		elem []byte
+		r    root
 	}
-	rctx, cancel := context.WithTimeout(ctx, n.resumeTO)
-	defer cancel()
-	elem, r, err := n.readNonStanza(rctx)
-	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+	a, err := within(ctx, n, "sasl2", "answer to "+what, func(ctx context.Context) (answer, error) {
+		elem, r, err := n.readNonStanza(ctx)
+		return answer{elem, r}, err
+	})
+	var na *NoAnswerError
+	if resuming && errors.As(err, &na) {
 		err = &ResumeError{Err: err}
 	}
-	return elem, r, err
+	return a.elem, a.r, err
 }
 
 // refuseContinue aborts an authentication the server wants to continue

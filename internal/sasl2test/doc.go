@@ -7,5 +7,8 @@
 // It also counts the round trips to CONNECTED of both paths (SASL2, and
 // SASL with Config.SASL2.Disabled) through a delaying proxy, and measures
 // connect latency at 50 ms RTT (TestConnectLatency, gated by
-// XMPPCONN_LATENCY=1). It has no code outside its tests.
+// XMPPCONN_LATENCY=1). A second Prosody with the Debian modules only (no
+// bridge) checks the fallback to RFC 6120 SASL when SASL2 is left
+// unanswered (TestSASL2DebianModulesFallback). It has no code outside its
+// tests.
 package sasl2test
