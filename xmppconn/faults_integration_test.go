@@ -101,16 +101,16 @@ func TestIntegrationNoLostStanzas(t *testing.T) {
 	const n = 1000
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if os.Getenv("XMPPCONN_FAULT_TESTS") == "" {
-				// Open (issue 4). WebSocket: in some runs Prosody reads a
-				// garbled frame on the resumed stream after the second cut,
-				// closes it with not-well-formed and revokes the resumption,
-				// so a round of messages ends in offline storage; not yet
-				// known whether the proxy or the transport garbles it.
-				// BOSH: under load a retransmitted request can lose its
-				// response (Prosody 0.12 takes a repeated rid for an empty
-				// poll) and Prosody 0.12 cannot resume a BOSH session.
-				t.Skip("fault scenario is opt-in until the issues above are resolved (XMPPCONN_FAULT_TESTS=1)")
+			if tc.name == "bosh" && os.Getenv("XMPPCONN_FAULT_TESTS") == "" {
+				// Prosody 0.12 cannot carry a BOSH session through cuts
+				// under load: a held long-poll that the cut ends before
+				// Prosody answered it is sent again with its rid (XEP-0124
+				// §14.3), and Prosody, which has no answer stored for it
+				// and already saw the next rid, terminates the session
+				// with item-not-found; its mod_smacks then cannot resume a
+				// BOSH session, so the unacknowledged messages end in
+				// offline storage. The WebSocket case runs by default.
+				t.Skip("BOSH fault scenario needs a server that replays or answers a repeated rid (XMPPCONN_FAULT_TESTS=1 runs it)")
 			}
 			noLeaks(t)
 			proxy, err := faultproxy.Start("127.0.0.1:" + strconv.Itoa(s.HTTPPort))
