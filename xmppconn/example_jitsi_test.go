@@ -9,6 +9,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
@@ -29,11 +30,20 @@ func ExampleConnection_ConferenceRequest() {
 	// connect connects to an XMPP domain of the deployment through the
 	// service URL; extra holds more query parameters (vnode=...).
 	connect := func(xmppDomain string, extra url.Values) (*xmppconn.Connection, error) {
-		q := url.Values{"room": {name}, "token": {token}}
+		q := url.Values{"room": {name}}
 		for k, v := range extra {
 			q[k] = v
 		}
-		c := xmppconn.New(xmppconn.Config{URL: service + "?" + q.Encode(), Domain: xmppDomain})
+		c := xmppconn.New(xmppconn.Config{
+			URL:    service + "?" + q.Encode(),
+			Domain: xmppDomain,
+			// The token goes on the URL as ?token= with SASL ANONYMOUS;
+			// it is checked for expiry before every connect and resume.
+			Token: auth.StaticToken(token),
+		})
+		c.On(events.ConnectionTokenExpired, func(events.Event) {
+			log.Print("the token expired: fetch a new one and call RefreshToken")
+		})
 		c.On(events.PropertiesUpdated, func(e events.Event) {
 			log.Printf("deployment: %v", e.(events.Properties).Properties)
 		})
