@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -213,9 +214,12 @@ func TestClose(t *testing.T) {
 	if p.Active() != 0 {
 		t.Fatalf("Active %d after Close", p.Active())
 	}
-	for _, c := range []net.Conn{held, black, late} {
-		if err := readErr(t, c); err != io.EOF {
-			t.Fatalf("client read %v, want EOF", err)
+	for i, c := range []net.Conn{held, black, late} {
+		err := readErr(t, c)
+		// held wrote a chunk: when Close comes before the proxy read it, the
+		// kernel answers the unread bytes with RST (see Cut).
+		if err != io.EOF && !(i == 0 && errors.Is(err, syscall.ECONNRESET)) {
+			t.Fatalf("client %d read %v, want EOF", i, err)
 		}
 	}
 	if err := readErr(t, sc); err != io.EOF {
