@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"mellium.im/xmpp/jid"
+
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/transport"
 )
@@ -40,14 +42,7 @@ func (c *Connection) recover(ctx context.Context, cause error, status transport.
 		prev := c.jid
 		c.mu.Unlock()
 
-		var resume *resumeReq
-		if id := c.out.resumeID(); id != "" && tryResume {
-			resume = &resumeReq{previd: id, h: c.inH.Load(), jid: prev}
-		}
-		resource := c.cfg.Resource
-		if resource == "" {
-			resource = prev.Resourcepart()
-		}
+		resume, resource := c.resumeTarget(prev, tryResume)
 		// The attempt's context bounds the attempt only: it is not cancelled
 		// once the stream is up, since a WebSocket read or write that sees
 		// its context end closes the connection.
@@ -101,6 +96,21 @@ func (c *Connection) recover(ctx context.Context, cause error, status transport.
 	// a SASL refusal keeps its passwordRequired.
 	c.finishLocked(c.failure(lastErr, statusOnly(lastStatus), true))
 	c.out.reset()
+}
+
+// resumeTarget returns what a new stream of a lost session asks for: the
+// XEP-0198 resumption when there is one to try, and the resource to bind
+// otherwise (the configured one, else the one the session had).
+func (c *Connection) resumeTarget(prev jid.JID, tryResume bool) (*resumeReq, string) {
+	var resume *resumeReq
+	if id := c.out.resumeID(); id != "" && tryResume {
+		resume = &resumeReq{previd: id, h: c.inH.Load(), jid: prev}
+	}
+	resource := c.cfg.Resource
+	if resource == "" {
+		resource = prev.Resourcepart()
+	}
+	return resume, resource
 }
 
 // statusOnly is a transport.Conn that only reports a Status, for failures

@@ -213,14 +213,7 @@ func (c *Connection) resumeNow(ctx context.Context) error {
 	defer c.loops.Done()
 	c.out.down()
 
-	var resume *resumeReq
-	if id := c.out.resumeID(); id != "" {
-		resume = &resumeReq{previd: id, h: c.inH.Load(), jid: prev}
-	}
-	resource := c.cfg.Resource
-	if resource == "" {
-		resource = prev.Resourcepart()
-	}
+	resume, resource := c.resumeTarget(prev, true)
 	// As in recover: the attempt's context lives on with the stream once it
 	// is up, and is cancelled at Disconnect.
 	actx, acancel := context.WithCancel(rctx)
