@@ -92,8 +92,8 @@ func sendBody(ctx context.Context, c *xmppconn.Connection, to jid.JID, body stri
 func TestIntegrationExchange(t *testing.T) {
 	s := prosodytest.Require(t)
 	const n = 1000
-	ua, pa := newUser(t, s)
-	ub, pb := newUser(t, s)
+	ua, pa := s.NewUser(t)
+	ub, pb := s.NewUser(t)
 	for _, ep := range endpoints {
 		t.Run(ep.name, func(t *testing.T) {
 			noLeaks(t)

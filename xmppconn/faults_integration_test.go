@@ -118,8 +118,8 @@ func TestIntegrationNoLostStanzas(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer proxy.Close()
-			botUser, botPass := newUser(t, s)
-			peerUser, peerPass := newUser(t, s)
+			botUser, botPass := s.NewUser(t)
+			peerUser, peerPass := s.NewUser(t)
 			// The bot expects one more: the "end" marker sent after the faults.
 			botIn, peerIn := newInbox(n+1), newInbox(n)
 

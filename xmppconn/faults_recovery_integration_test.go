@@ -51,7 +51,7 @@ func isFailed(e events.Event) bool {
 // notices), and the session comes back once the network does.
 func TestIntegrationBlackholeDetected(t *testing.T) {
 	s := prosodytest.Require(t)
-	user, pass := newUser(t, s)
+	user, pass := s.NewUser(t)
 	const interval, timeout = 300 * time.Millisecond, 300 * time.Millisecond
 	for _, tr := range proxiedTransports {
 		for _, recovery := range []bool{false, true} {
@@ -67,6 +67,14 @@ func TestIntegrationBlackholeDetected(t *testing.T) {
 				quickRecovery(&cfg)
 				cfg.Ping = xmppconn.PingConfig{Interval: interval, Timeout: timeout, Failures: 1}
 				cfg.Reconnect.Disabled = !recovery
+				// The attempts wait until the network is back and the
+				// server has seen the old connection end (a resume that
+				// races the server's own notice is a different test).
+				restored := make(chan struct{})
+				cfg.Reconnect.Delay = func(int) time.Duration {
+					<-restored
+					return 0
+				}
 				cfg.Jitsi.NoPropertiesQuery = true
 				c := xmppconn.New(cfg)
 				defer c.Disconnect(context.Background())
@@ -92,9 +100,14 @@ func TestIntegrationBlackholeDetected(t *testing.T) {
 					if f.Err != events.DroppedError {
 						t.Errorf("error type %s, want %s", f.Err, events.DroppedError)
 					}
+					close(restored)
 					return
 				}
 				p.Restore()
+				if tr.name == "ws" {
+					waitHibernating(t, s, first.String())
+				}
+				close(restored)
 				est := rec.waitForNth(t, 30*time.Second, "ConnectionEstablished after the blackhole", 2, isEstablished).(events.Established)
 				if !recoveredInOrder(rec.names()) {
 					t.Fatalf("events of the recovery out of order: %v", rec.names())
@@ -112,6 +125,28 @@ func TestIntegrationBlackholeDetected(t *testing.T) {
 	}
 }
 
+// waitHibernating waits until Prosody holds the session for resumption
+// (its connection gone).
+func waitHibernating(t *testing.T, s *prosodytest.Server, full string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		infos, err := s.SessionDetails(ctx, full)
+		if err != nil {
+			t.Fatalf("SessionDetails: %v", err)
+		}
+		if len(infos) == 1 && infos[0].Hibernating {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the server never noticed the end of %s's connection: %+v", full, infos)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // TestIntegrationResumeImpossible: when the server cannot resume the
 // session (it restarted, or the session outlived its hibernation time), the
 // client binds a fresh one and says so (Established with Resumed false).
@@ -124,7 +159,7 @@ func TestIntegrationResumeImpossible(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Stop()
-	user, pass := newUser(t, s)
+	user, pass := s.NewUser(t)
 	for _, tr := range proxiedTransports {
 		restarted := make(chan struct{})
 		cases := []struct {
@@ -196,7 +231,7 @@ func TestIntegrationResumeImpossible(t *testing.T) {
 // ConnectionFailed (droppedError) that tells how long ago it was last up.
 func TestIntegrationNetworkStaysDown(t *testing.T) {
 	s := prosodytest.Require(t)
-	user, pass := newUser(t, s)
+	user, pass := s.NewUser(t)
 	for _, tr := range proxiedTransports {
 		t.Run(tr.name, func(t *testing.T) {
 			noLeaks(t)

@@ -2,8 +2,6 @@ package xmppconn_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net"
 	"strconv"
@@ -43,21 +41,6 @@ func noLeaks(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
 }
 
-// newUser registers a fresh account and returns its name and password.
-func newUser(t *testing.T, s *prosodytest.Server) (string, string) {
-	t.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	user := "u" + hex.EncodeToString(b[:])
-	pass := "p-" + hex.EncodeToString(b[3:]) + "-secret"
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := s.AddUser(ctx, user, pass); err != nil {
-		t.Fatalf("AddUser: %v", err)
-	}
-	return user, pass
-}
-
 // baseConfig returns a Config for url with an HTTP client of the test's
 // own, whose idle keep-alive connections are closed when the test ends
 // (before the leak check, which runs last).
@@ -88,7 +71,7 @@ func flush(t *testing.T, c *xmppconn.Connection) {
 
 func TestIntegrationConnectMechanisms(t *testing.T) {
 	s := prosodytest.Require(t)
-	user, pass := newUser(t, s)
+	user, pass := s.NewUser(t)
 	mechs := []string{"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "ANONYMOUS"}
 	for _, ep := range endpoints {
 		for _, mech := range mechs {
@@ -145,7 +128,7 @@ func TestIntegrationConnectMechanisms(t *testing.T) {
 
 func TestIntegrationWrongPassword(t *testing.T) {
 	s := prosodytest.Require(t)
-	user, pass := newUser(t, s)
+	user, pass := s.NewUser(t)
 	for _, ep := range endpoints {
 		t.Run(ep.name, func(t *testing.T) {
 			noLeaks(t)
@@ -222,7 +205,7 @@ func TestIntegrationClosedPort(t *testing.T) {
 
 func TestIntegrationServerKill(t *testing.T) {
 	s := prosodytest.Require(t)
-	user, pass := newUser(t, s)
+	user, pass := s.NewUser(t)
 	cases := []struct {
 		name, condition string
 	}{

@@ -40,7 +40,7 @@ func recoveredInOrder(names []string) bool {
 // when it did not (system-shutdown).
 func TestIntegrationRecoverAfterKill(t *testing.T) {
 	s := prosodytest.Require(t)
-	user, pass := newUser(t, s)
+	user, pass := s.NewUser(t)
 	cases := []struct {
 		name, condition string
 		resumed         bool

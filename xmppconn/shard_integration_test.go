@@ -93,7 +93,7 @@ func (p *shardProxy) waitServed(t *testing.T, n int) {
 // error type; an absent header changes nothing.
 func TestIntegrationShardMove(t *testing.T) {
 	s := prosodytest.Require(t)
-	user, pass := newUser(t, s)
+	user, pass := s.NewUser(t)
 	transports := []struct {
 		name string
 		url  string

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -90,21 +88,9 @@ func jsonLines(t *testing.T, out string) []map[string]any {
 	return lines
 }
 
-func newAccount(t *testing.T, s *prosodytest.Server) (user, pass string) {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	user, pass = "cli"+hex.EncodeToString(b[:3]), "pw-"+hex.EncodeToString(b[3:])+"-secret"
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := s.AddUser(ctx, user, pass); err != nil {
-		t.Fatal(err)
-	}
-	return user, pass
-}
-
 func TestProbeJSON(t *testing.T) {
 	s := prosodytest.Require(t)
-	user, pass := newAccount(t, s)
+	user, pass := s.NewUser(t)
 	env := map[string]string{"XMPP_PW": pass}
 	for _, tc := range []struct{ name, url string }{
 		{"websocket", s.WebSocketURL(true)},
@@ -156,7 +142,7 @@ func TestProbeJSON(t *testing.T) {
 
 func TestProbeWrongPassword(t *testing.T) {
 	s := prosodytest.Require(t)
-	user, pass := newAccount(t, s)
+	user, pass := s.NewUser(t)
 	wrong := pass + "-but-wrong"
 	env := map[string]string{"XMPP_PW": wrong}
 	for _, jsonOut := range []bool{true, false} {

@@ -46,7 +46,7 @@ func waitOutput(t *testing.T, out *syncBuffer, substr string, n int) {
 // resumed or re-established), then closes cleanly when interrupted.
 func TestWatchStaysConnected(t *testing.T) {
 	s := prosodytest.Require(t)
-	user, pass := newAccount(t, s)
+	user, pass := s.NewUser(t)
 	var out, errOut syncBuffer
 	ctx, interrupt := context.WithCancel(context.Background())
 	defer interrupt()

@@ -43,7 +43,7 @@ func checkSASL2(t *testing.T, tp *tap, i int, mech string, wantSM bool) {
 // with a resource made of the tag.
 func TestSASL2Mechanisms(t *testing.T) {
 	s := prosodytest.Require(t)
-	user, pass := newUser(t, s)
+	user, pass := s.NewUser(t)
 	for _, ep := range endpoints {
 		for _, mech := range []string{"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "ANONYMOUS"} {
 			t.Run(ep.name+"/"+mech, func(t *testing.T) {
@@ -92,7 +92,7 @@ func TestSASL2Mechanisms(t *testing.T) {
 // that offers SASL2.
 func TestSASL2Disabled(t *testing.T) {
 	s := prosodytest.Require(t)
-	user, pass := newUser(t, s)
+	user, pass := s.NewUser(t)
 	noLeaks(t)
 	cfg, tp := config(t, s, s.WebSocketURL(false))
 	cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
@@ -116,7 +116,7 @@ func TestSASL2Disabled(t *testing.T) {
 // server sends after <success/>.
 func TestSASL2ExplicitResource(t *testing.T) {
 	s := prosodytest.Require(t)
-	user, pass := newUser(t, s)
+	user, pass := s.NewUser(t)
 	for _, ep := range endpoints {
 		t.Run(ep.name, func(t *testing.T) {
 			noLeaks(t)
@@ -143,7 +143,7 @@ func TestSASL2ExplicitResource(t *testing.T) {
 // ConnectionFailed with passwordRequired, over every transport.
 func TestSASL2WrongPassword(t *testing.T) {
 	s := prosodytest.Require(t)
-	user, pass := newUser(t, s)
+	user, pass := s.NewUser(t)
 	for _, ep := range endpoints {
 		t.Run(ep.name, func(t *testing.T) {
 			noLeaks(t)

@@ -57,7 +57,7 @@ func debianServer(t *testing.T) *prosodytest.Server {
 // ConnectionFailed.
 func TestSASL2DebianModulesFallback(t *testing.T) {
 	s := debianServer(t)
-	user, pass := newUser(t, s)
+	user, pass := s.NewUser(t)
 	cases := []struct {
 		ep        endpoint
 		connected bool

@@ -2,8 +2,6 @@ package sasl2test_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/xml"
 	"log/slog"
 	"net/url"
@@ -41,21 +39,6 @@ var endpoints = []endpoint{
 func noLeaks(t *testing.T) {
 	opt := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
-}
-
-// newUser registers a fresh account and returns its name and password.
-func newUser(t testing.TB, s *prosodytest.Server) (string, string) {
-	t.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	user := "u" + hex.EncodeToString(b[:])
-	pass := "p-" + hex.EncodeToString(b[3:]) + "-secret"
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := s.AddUser(ctx, user, pass); err != nil {
-		t.Fatalf("AddUser: %v", err)
-	}
-	return user, pass
 }
 
 func connectCtx(t testing.TB) context.Context {

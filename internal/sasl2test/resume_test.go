@@ -57,8 +57,8 @@ func waitSM(t *testing.T, s *prosodytest.Server, full string) {
 // id is stable per Connection).
 func TestSASL2ResumeInline(t *testing.T) {
 	s := prosodytest.Require(t)
-	userA, passA := newUser(t, s)
-	userB, passB := newUser(t, s)
+	userA, passA := s.NewUser(t)
+	userB, passB := s.NewUser(t)
 	for _, ep := range endpoints {
 		t.Run(ep.name, func(t *testing.T) {
 			noLeaks(t)

@@ -82,7 +82,7 @@ func timeConnect(t testing.TB, cfg xmppconn.Config) time.Duration {
 // A resumption with SASL2 takes as many as a login (TestResumeRoundTrips).
 func TestRoundTrips(t *testing.T) {
 	s := prosodytest.Require(t)
-	user, pass := newUser(t, s)
+	user, pass := s.NewUser(t)
 	cases := []struct {
 		ep    string
 		mech  string
@@ -129,7 +129,7 @@ func TestRoundTrips(t *testing.T) {
 // the same count).
 func TestResumeRoundTrips(t *testing.T) {
 	s := prosodytest.Require(t)
-	user, pass := newUser(t, s)
+	user, pass := s.NewUser(t)
 	for _, tc := range []struct {
 		ep      string
 		want    int
@@ -196,7 +196,7 @@ func TestConnectLatency(t *testing.T) {
 		t.Skip("set XMPPCONN_LATENCY=1 to measure connect latency at 50 ms RTT")
 	}
 	s := prosodytest.Require(t)
-	user, pass := newUser(t, s)
+	user, pass := s.NewUser(t)
 	const runs = 10
 	type variant struct {
 		ep    string
