@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+	"mellium.im/xmpp/ping"
 
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
@@ -84,6 +85,12 @@ func TestIntegrationBlackholeDetected(t *testing.T) {
 				}
 				first := c.JID()
 				waitSM(t, s, first.String())
+				// The server enabled stream management; a round trip after
+				// that proves its <enabled/> reached the client too (a
+				// blackhole that swallows it leaves nothing to resume).
+				if err := ping.Send(connectCtx(t), c.Session(), c.JID().Domain()); err != nil {
+					t.Fatalf("ping: %v", err)
+				}
 
 				p.Blackhole()
 				start := time.Now()
