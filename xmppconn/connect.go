@@ -104,7 +104,8 @@ func (c *Connection) dial(ctx context.Context, rawURL, domain string) (transport
 		})
 	case "http", "https":
 		return bosh.Dial(ctx, rawURL, domain, &bosh.Options{
-			HTTPClient: c.watchShard(hc),
+			HTTPClient: hc,
+			OnResponse: func(_ int, h http.Header) { c.noteShard(h.Get(ShardHeader)) },
 			Header:     c.cfg.Header,
 			Limits:     c.cfg.Limits,
 		})

@@ -158,14 +158,7 @@ func waitHibernating(t *testing.T, s *prosodytest.Server, full string) {
 // session (it restarted, or the session outlived its hibernation time), the
 // client binds a fresh one and says so (Established with Resumed false).
 func TestIntegrationResumeImpossible(t *testing.T) {
-	prosodytest.Require(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	s, err := prosodytest.Start(ctx, &prosodytest.Options{HibernationTime: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
+	s := prosodytest.StartTest(t, &prosodytest.Options{HibernationTime: 1})
 	user, pass := s.NewUser(t)
 	for _, tr := range proxiedTransports {
 		restarted := make(chan struct{})

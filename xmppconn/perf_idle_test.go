@@ -195,14 +195,7 @@ func TestIdleSessionsProsody(t *testing.T) {
 		{"bosh", func(s *prosodytest.Server) string { return s.BOSHURL(false) }, idleTargetBOSH, idleCeilingBOSH},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := prosodytest.Start(context.Background(), nil)
-			if err != nil {
-				if os.Getenv(prosodytest.RequireEnv) != "1" && err == prosodytest.ErrNotInstalled {
-					t.Skip(err)
-				}
-				t.Fatal(err)
-			}
-			defer s.Stop()
+			s := prosodytest.StartTest(t, nil)
 			if err := s.AddUser(context.Background(), "idle", "idle-password"); err != nil {
 				t.Fatal(err)
 			}

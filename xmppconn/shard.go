@@ -48,7 +48,7 @@ type shardState struct {
 // WebSocket upgrade, or a WebSocket shard check). A missing header says
 // nothing. A different shard while the session is live means the session
 // was moved: it ends, asynchronously, since noteShard may run inside the
-// transport's own request.
+// transport's own request (bosh.Options.OnResponse).
 func (c *Connection) noteShard(seen string) {
 	if seen == "" {
 		return
@@ -212,35 +212,6 @@ func (c *Connection) fetchShard(ctx context.Context) (string, error) {
 
 // errShardCheck reports a failed shard check without its URL.
 var errShardCheck = errors.New("xmppconn: shard check: request failed")
-
-// shardTransport is an http.RoundTripper that shows the shard header of
-// every response to the Connection (BOSH).
-type shardTransport struct {
-	base http.RoundTripper
-	note func(string)
-}
-
-func (t *shardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if resp != nil {
-		t.note(resp.Header.Get(ShardHeader))
-	}
-	return resp, err
-}
-
-// watchShard returns a copy of hc whose responses are shown to noteShard.
-func (c *Connection) watchShard(hc *http.Client) *http.Client {
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	cp := *hc
-	base := cp.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	cp.Transport = &shardTransport{base: base, note: c.noteShard}
-	return &cp
-}
 
 // shardEndpoint returns the endpoint in use (after discovery and redirects),
 // without a token: the shard header does not depend on it.

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -157,25 +154,9 @@ func TestDiscoverUsage(t *testing.T) {
 // serves host-meta (testdata/prosody/modules/mod_xmppconn_hostmeta.lua),
 // including plaintext endpoints.
 func TestDiscoverProsody(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a real Prosody")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	srv, err := prosodytest.Start(ctx, &prosodytest.Options{
+	srv := prosodytest.StartTest(t, &prosodytest.Options{
 		Modules:     []string{"xmppconn_hostmeta"},
 		ExtraGlobal: "xmppconn_hostmeta_plaintext = true",
-	})
-	if errors.Is(err, prosodytest.ErrNotInstalled) && os.Getenv(prosodytest.RequireEnv) != "1" {
-		t.Skip("prosody not installed")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Stop(); err != nil {
-			t.Error(err)
-		}
 	})
 	domain := "127.0.0.1:" + strconv.Itoa(srv.HTTPSPort)
 	https := "localhost:" + strconv.Itoa(srv.HTTPSPort)

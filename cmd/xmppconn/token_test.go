@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,25 +15,9 @@ import (
 // (mod_auth_xmppconn_token on token.localhost) and host-meta.
 func startTokenProsody(t *testing.T) *prosodytest.Server {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs a real Prosody")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	srv, err := prosodytest.Start(ctx, &prosodytest.Options{
+	srv := prosodytest.StartTest(t, &prosodytest.Options{
 		Modules:       []string{"xmppconn_hostmeta"},
 		ExtraSections: "VirtualHost \"token.localhost\"\n\tauthentication = \"xmppconn_token\"\n",
-	})
-	if errors.Is(err, prosodytest.ErrNotInstalled) && os.Getenv(prosodytest.RequireEnv) != "1" {
-		t.Skip("prosody not installed")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Stop(); err != nil {
-			t.Error(err)
-		}
 	})
 	return srv
 }

@@ -32,17 +32,7 @@ const fallbackBound = time.Second
 // the test ends.
 func debianServer(t *testing.T) *prosodytest.Server {
 	t.Helper()
-	prosodytest.Require(t) // skips (or fails) as the package's server does
-	s, err := prosodytest.Start(context.Background(), &prosodytest.Options{Modules: debianModules})
-	if err != nil {
-		t.Fatalf("start Prosody with the Debian SASL2 modules only: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
-	return s
+	return prosodytest.StartTest(t, &prosodytest.Options{Modules: debianModules})
 }
 
 // TestSASL2DebianModulesFallback: against Prosody 0.12.3 with the Debian

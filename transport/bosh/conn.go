@@ -482,11 +482,14 @@ func (c *Conn) Status() transport.Status {
 // record keeps the status, headers and TLS state of a response.
 func (c *Conn) record(resp *http.Response) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.status.HTTPStatus = resp.StatusCode
 	c.status.Header = resp.Header.Clone()
 	if resp.TLS != nil {
 		c.tlsState = resp.TLS
+	}
+	c.mu.Unlock()
+	if c.opts.onResponse != nil {
+		c.opts.onResponse(resp.StatusCode, resp.Header)
 	}
 }
 

@@ -51,6 +51,12 @@ type Options struct {
 	// Limits bounds a response <body/>: its size in bytes and the nesting
 	// depth of its children.
 	Limits transport.Limits
+
+	// OnResponse, when set, sees the status and headers of every HTTP
+	// response (a Jitsi deployment names its shard in one). It runs on the
+	// request's goroutine: it must not block nor call the Conn, and must not
+	// change or keep header.
+	OnResponse func(status int, header http.Header)
 }
 
 // Defaults.
@@ -74,6 +80,7 @@ type settings struct {
 	tries       int
 	backoff     []time.Duration
 	limits      transport.Limits
+	onResponse  func(int, http.Header)
 }
 
 func (o *Options) settings() settings {
@@ -90,6 +97,8 @@ func (o *Options) settings() settings {
 		tries:   o.Tries,
 		backoff: append([]time.Duration(nil), o.Backoff...),
 		limits:  o.Limits.WithDefaults(),
+
+		onResponse: o.OnResponse,
 	}
 	if s.wait <= 0 {
 		s.wait = DefaultWait
