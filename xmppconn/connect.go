@@ -181,9 +181,9 @@ func (c *Connection) negotiateOnce(ctx context.Context, rawURL, domain string, c
 	return tc, neg, nil
 }
 
-// newSession creates the mellium session that lives from the first
-// CONNECTED to the end of the connection, over the stanza pipe.
-func (c *Connection) newSession(tc transport.Conn, neg *negotiated) (*xmpp.Session, *stanzaPipe, error) {
+// newSession creates the mellium session for the bound JID j over a new
+// stanza pipe; Session makes it on demand.
+func (c *Connection) newSession(j jid.JID, secure bool) (*xmpp.Session, *stanzaPipe, error) {
 	pipe := newStanzaPipe(c.out.send, c.log, func() tls.ConnectionState {
 		c.mu.Lock()
 		tc := c.conn
@@ -194,17 +194,16 @@ func (c *Connection) newSession(tc transport.Conn, neg *negotiated) (*xmpp.Sessi
 		st, _ := tc.ConnectionState()
 		return st
 	})
-	domain, _ := jid.Parse(neg.jid.Domainpart())
+	domain, _ := jid.Parse(j.Domainpart())
 	var mask xmpp.SessionState = xmpp.Ready | xmpp.Authn
-	if _, ok := tc.ConnectionState(); ok {
+	if secure {
 		mask |= xmpp.Secure
 	}
-	sess, err := xmpp.NewSession(context.Background(), domain, neg.jid, pipe, 0,
+	sess, err := xmpp.NewSession(context.Background(), domain, j, pipe, 0,
 		func(_ context.Context, in, out *stream.Info, _ *xmpp.Session, _ any) (xmpp.SessionState, io.ReadWriter, any, error) {
 			// Negotiation already happened on the transport; the session
-			// only needs to know the stream's namespace and id.
+			// only needs to know the stream's namespace.
 			in.XMLNS, out.XMLNS = stanza.NSClient, stanza.NSClient
-			in.ID = neg.header.ID
 			return mask, nil, nil, nil
 		})
 	return sess, pipe, err
@@ -215,18 +214,6 @@ func (c *Connection) newSession(tc transport.Conn, neg *negotiated) (*xmpp.Sessi
 // its read and ping loops started. first is true for the Connect that
 // creates the session.
 func (c *Connection) goLive(tc transport.Conn, neg *negotiated, first bool) error {
-	if first {
-		sess, pipe, err := c.newSession(tc, neg)
-		if err != nil {
-			closeQuietly(tc)
-			return c.failAttempt(err, tc)
-		}
-		c.mu.Lock()
-		c.sess, c.pipe = sess, pipe
-		c.loops.Add(1)
-		go c.serve(sess)
-		c.mu.Unlock()
-	}
 	l := newLink(tc)
 	// The shard that answered the negotiation is the session's shard.
 	c.noteShard(tc.Status().Header.Get(ShardHeader))
@@ -237,7 +224,10 @@ func (c *Connection) goLive(tc transport.Conn, neg *negotiated, first bool) erro
 		closeQuietly(tc)
 		return ErrDisconnected
 	}
-	pipe := c.pipe
+	if first {
+		_, c.secure = tc.ConnectionState()
+		c.bound = true
+	}
 	c.conn, c.link, c.jid = tc, l, neg.jid
 	c.lastUp = time.Now()
 	c.loops.Add(2)
@@ -249,8 +239,8 @@ func (c *Connection) goLive(tc transport.Conn, neg *negotiated, first bool) erro
 	// inspected before the read loop starts, so that what they tell
 	// (Jitsi's properties push) comes in order.
 	for _, e := range neg.early {
-		pipe.deliver(e)
 		if r, err := rootOf(e); err == nil {
+			c.deliver(l, r, e)
 			c.inspect(r, e)
 		}
 	}

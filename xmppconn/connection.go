@@ -3,6 +3,7 @@ package xmppconn
 import (
 	"context"
 	"encoding/xml"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -29,8 +30,11 @@ type Connection struct {
 	mu      sync.Mutex
 	conn    transport.Conn // the transport of the live stream, nil while down
 	link    *link          // the live stream, nil while down
-	sess    *xmpp.Session  // lives from the first CONNECTED to the end, across resumptions
+	bound   bool           // a session exists: from the first CONNECTED to the end, across resumptions
+	sess    *xmpp.Session  // made on the first call to Session, lives as long as the session
 	pipe    *stanzaPipe
+	secure  bool       // the session's first stream was encrypted (for the mellium session)
+	disp    dispatcher // hands inbound stanzas to the Handler
 	jid     jid.JID
 	cancel  context.CancelFunc // cancels the attempt or the recovery in progress
 	attempt chan struct{}      // closed when the Connect in progress ends
@@ -88,10 +92,42 @@ func (c *Connection) JID() jid.JID {
 // Session returns the negotiated mellium session for higher-level XEPs, or
 // nil when the connection is not up. Do not call its Serve or Close: the
 // Connection owns them.
+//
+// The mellium session is made on the first call and lives as long as the
+// session (across resumptions); from then on it runs Config.Handler, so
+// that its SendIQ gets its answers. Connections that never call Session
+// keep no mellium session, which saves an idle session about half its
+// memory (docs/performance.md).
 func (c *Connection) Session() *xmpp.Session {
 	c.mu.Lock()
+	if c.sess != nil || !c.bound || c.closing {
+		s := c.sess
+		c.mu.Unlock()
+		return s
+	}
+	j, secure := c.jid, c.secure
+	c.mu.Unlock()
+
+	sess, pipe, err := c.newSession(j, secure)
+	if err != nil {
+		c.log.Error("xmppconn: mellium session", "err", err)
+		return nil
+	}
+	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sess
+	switch {
+	case c.sess != nil: // another caller was first
+		pipe.close()
+		return c.sess
+	case !c.bound || c.closing:
+		pipe.close()
+		return nil
+	}
+	c.sess, c.pipe = sess, pipe
+	ready := c.disp.handOff(pipe)
+	c.loops.Add(1)
+	go c.serve(sess, ready)
+	return sess
 }
 
 // On adds a listener for one event type and returns the handle that removes
@@ -119,36 +155,44 @@ func (c *Connection) Flush(ctx context.Context) error { return c.em.Flush(ctx) }
 // down (DISCONNECTED, RECONNECTING) the stanza is queued and sent once it is
 // back; ErrQueueFull reports that Config.QueueLimit stanzas already wait.
 func (c *Connection) Send(ctx context.Context, r xml.TokenReader) error {
-	c.sendMu.Lock()
-	defer c.sendMu.Unlock()
-	s, err := c.sendable()
-	if err != nil {
-		return err
-	}
-	return s.Send(ctx, r)
+	return c.send(ctx, r, nil)
 }
 
-// sendable returns the session to send on, or why no stanza can be sent.
-func (c *Connection) sendable() (*xmpp.Session, error) {
-	s := c.Session()
-	if s == nil {
-		return nil, ErrNotConnected
+// send encodes one stanza (see encodeStanza) and sends it, or queues it
+// while the session is down.
+func (c *Connection) send(ctx context.Context, r xml.TokenReader, start *xml.StartElement) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	if err := c.sendable(); err != nil {
+		return err
+	}
+	elem, err := encodeStanza(r, start)
+	if err != nil {
+		return fmt.Errorf("xmppconn: send: %w", err)
+	}
+	return c.out.send(elem)
+}
+
+// sendable reports why no stanza can be sent, or nil.
+func (c *Connection) sendable() error {
+	c.mu.Lock()
+	bound := c.bound
+	c.mu.Unlock()
+	if !bound {
+		return ErrNotConnected
 	}
 	if _, queued := c.out.pending(); queued >= c.cfg.QueueLimit {
-		return nil, ErrQueueFull
+		return ErrQueueFull
 	}
-	return s, nil
+	return nil
 }
 
 // SendElement sends an element built from start and the payload r.
 func (c *Connection) SendElement(ctx context.Context, r xml.TokenReader, start xml.StartElement) error {
-	c.sendMu.Lock()
-	defer c.sendMu.Unlock()
-	s, err := c.sendable()
-	if err != nil {
-		return err
-	}
-	return s.SendElement(ctx, r, start)
+	return c.send(ctx, r, &start)
 }
 
 // transitionLocked moves to state to and queues the stateChanged event. An

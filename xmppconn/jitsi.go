@@ -152,10 +152,6 @@ func (c *Connection) jitsiStateChanged(e events.Event) {
 // with the reply (result or error) on the read loop. It returns the IQ's id
 // (for forgetIQ) and the channel closed if the connection ends first.
 func (c *Connection) sendIQ(ctx context.Context, typ stanza.IQType, to jid.JID, payload xml.TokenReader, answer func(root, []byte)) (string, <-chan struct{}, error) {
-	s := c.Session()
-	if s == nil {
-		return "", nil, ErrNotConnected
-	}
 	id := idPrefix + newID()
 	c.jitsi.mu.Lock()
 	if c.jitsi.pending == nil {
@@ -165,7 +161,7 @@ func (c *Connection) sendIQ(ctx context.Context, typ stanza.IQType, to jid.JID, 
 	life := c.jitsi.lifeLocked()
 	c.jitsi.mu.Unlock()
 
-	if err := s.Send(ctx, stanza.IQ{ID: id, To: to, Type: typ}.Wrap(payload)); err != nil {
+	if err := c.Send(ctx, stanza.IQ{ID: id, To: to, Type: typ}.Wrap(payload)); err != nil {
 		c.forgetIQ(id)
 		return "", nil, err
 	}

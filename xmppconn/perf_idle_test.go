@@ -63,6 +63,7 @@ func checkIdle(t *testing.T, label string, rss, heap float64, target, ceiling in
 // memUsage is one reading of the process's memory after a full collection.
 type memUsage struct {
 	rss, heap, stack uint64
+	spans            uint64 // heap spans in use: the objects plus the free room in their spans
 	goroutines       int
 }
 
@@ -88,6 +89,7 @@ func readMem(t testing.TB) memUsage {
 	return memUsage{
 		rss:        pages * uint64(os.Getpagesize()),
 		heap:       ms.HeapAlloc,
+		spans:      ms.HeapInuse,
 		stack:      ms.StackInuse,
 		goroutines: runtime.NumGoroutine(),
 	}
@@ -99,9 +101,10 @@ func perSession(t testing.TB, label string, n int, before, after memUsage) (rss,
 	rss = float64(int64(after.rss)-int64(before.rss)) / float64(n)
 	heap = float64(int64(after.heap)-int64(before.heap)) / float64(n)
 	stack := float64(int64(after.stack)-int64(before.stack)) / float64(n)
+	spans := float64(int64(after.spans)-int64(before.spans)) / float64(n)
 	g := float64(after.goroutines-before.goroutines) / float64(n)
-	t.Logf("%s: %d idle sessions: RSS %.1f KiB/session, Go heap %.1f KiB/session, stacks %.1f KiB/session, %.1f goroutines/session",
-		label, n, rss/1024, heap/1024, stack/1024, g)
+	t.Logf("%s: %d idle sessions: RSS %.1f KiB/session, Go heap %.1f KiB/session (spans in use %.1f), stacks %.1f KiB/session, %.1f goroutines/session",
+		label, n, rss/1024, heap/1024, spans/1024, stack/1024, g)
 	return rss, heap
 }
 
@@ -110,6 +113,11 @@ func perSession(t testing.TB, label string, n int, before, after memUsage) (rss,
 // disconnected at cleanup.
 func holdSessions(t *testing.T, n int, cfg func(i int) xmppconn.Config) (before, after memUsage) {
 	t.Helper()
+	if os.Getenv(envHeapProfile) != "" {
+		// Every allocation, for an exact profile (RSS is then inflated
+		// by the profiler's own records).
+		runtime.MemProfileRate = 1
+	}
 	before = readMem(t)
 	conns := make([]*xmppconn.Connection, n)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

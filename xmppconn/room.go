@@ -119,9 +119,8 @@ func (c *Connection) JoinRoom(ctx context.Context, room jid.JID, nick string, op
 	if err != nil {
 		return nil, fmt.Errorf("xmppconn: join room %s: invalid nick: %w", room, err)
 	}
-	s := c.Session()
-	if s == nil {
-		return nil, ErrNotConnected
+	if err := c.sendable(); err != nil {
+		return nil, err
 	}
 
 	key := room.String()
@@ -145,7 +144,7 @@ func (c *Connection) JoinRoom(ctx context.Context, room jid.JID, nick string, op
 		c.jitsi.mu.Unlock()
 	}()
 
-	if err := s.Send(ctx, joinPresence(occupant, opts)); err != nil {
+	if err := c.Send(ctx, joinPresence(occupant, opts)); err != nil {
 		return nil, fmt.Errorf("xmppconn: join room %s: %w", room, err)
 	}
 	select {

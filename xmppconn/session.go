@@ -24,6 +24,11 @@ type link struct {
 	stop chan struct{} // closed when the stream is no longer the live one
 	once sync.Once
 
+	qmu        sync.Mutex
+	inq        []inbound // what the read loop got, for the processor
+	processing bool      // the processor goroutine runs
+	dead       bool      // the processor found the stream lost
+
 	kmu sync.Mutex
 	ka  keepalive // liveness checks (keepalive.go)
 }
@@ -46,40 +51,98 @@ func (l *link) lastRx() time.Time { return time.Unix(0, l.rx.Load()) }
 // pingPrefix marks the ids of the client's own liveness pings.
 const pingPrefix = "xmppconn-ping-"
 
-// readLoop reads the live stream's elements: stanzas go to the mellium
-// session, stream management and the client's own pings are handled here.
+// readLoop reads one element of the live stream, hands it to the link's
+// processor and passes the reading on to a new goroutine. It does nothing
+// else, so that the goroutine an idle session keeps blocked in the
+// transport has a small stack (4 KiB): a goroutine's stack grows with the
+// deepest call it ever made and, once grown, a goroutine blocked in the
+// transport keeps it. The parsing, the bookkeeping and the events run on
+// the processor, which exists only while elements wait.
 func (c *Connection) readLoop(l *link) {
 	defer c.loops.Done()
+	elem, err := l.tc.ReadElement(context.Background())
+	if err != nil {
+		c.queueInbound(l, inbound{err: err})
+		return
+	}
+	l.rx.Store(time.Now().UnixNano())
+	c.queueInbound(l, inbound{elem: elem})
+	c.loops.Add(1) // before Done: Disconnect's wait cannot end in between
+	go c.readLoop(l)
+}
+
+// inbound is one thing the read loop got: an element, or the error that
+// ended the stream.
+type inbound struct {
+	elem []byte
+	err  error
+}
+
+// queueInbound queues in for the link's processor, starting it if needed.
+// The read loop holds one of c.loops while it calls, so adding the
+// processor there is safe against Disconnect's wait.
+func (c *Connection) queueInbound(l *link, in inbound) {
+	l.qmu.Lock()
+	l.inq = append(l.inq, in)
+	if !l.processing {
+		l.processing = true
+		c.loops.Add(1)
+		go c.processInbound(l)
+	}
+	l.qmu.Unlock()
+}
+
+// processInbound handles the queued elements of l in order until none is
+// left, or until the stream is lost.
+func (c *Connection) processInbound(l *link) {
+	defer c.loops.Done()
 	for {
-		elem, err := l.tc.ReadElement(context.Background())
-		if err != nil {
+		l.qmu.Lock()
+		if len(l.inq) == 0 || l.dead {
+			l.processing = false
+			l.inq = nil // the backing array goes with the burst
+			l.qmu.Unlock()
+			return
+		}
+		in := l.inq[0]
+		l.inq[0] = inbound{}
+		l.inq = l.inq[1:]
+		l.qmu.Unlock()
+		if err := c.handleInbound(l, in); err != nil {
+			l.qmu.Lock()
+			l.dead = true
+			l.qmu.Unlock()
 			c.lost(l, err)
-			return
-		}
-		l.rx.Store(time.Now().UnixNano())
-		r, err := rootOf(elem)
-		if err != nil {
-			c.lost(l, &ProtocolError{Step: "read", Msg: "malformed element", Err: err})
-			return
-		}
-		switch {
-		case r.Name.Space == nsSM:
-			if err := c.handleSM(l, r); err != nil {
-				c.lost(l, err)
-				return
-			}
-		case r.isStanza():
-			if c.inCounting.Load() {
-				c.inH.Add(1)
-			}
-			c.handleStanza(l, r, elem)
-		case r.is(nsStream, "error"):
-			c.lost(l, parseStreamError(elem))
-			return
-		default:
-			c.log.Debug("xmppconn: ignoring stream-level element", "name", r.Name.Local, "ns", r.Name.Space)
 		}
 	}
+}
+
+// handleInbound handles one element of the live stream: stanzas go to the
+// Handler, stream management and the client's own pings are handled here.
+// An error means the stream is lost.
+func (c *Connection) handleInbound(l *link, in inbound) error {
+	if in.err != nil {
+		return in.err
+	}
+	elem := in.elem
+	r, err := rootOf(elem)
+	if err != nil {
+		return &ProtocolError{Step: "read", Msg: "malformed element", Err: err}
+	}
+	switch {
+	case r.Name.Space == nsSM:
+		return c.handleSM(l, r)
+	case r.isStanza():
+		if c.inCounting.Load() {
+			c.inH.Add(1)
+		}
+		c.handleStanza(l, r, elem)
+	case r.is(nsStream, "error"):
+		return parseStreamError(elem)
+	default:
+		c.log.Debug("xmppconn: ignoring stream-level element", "name", r.Name.Local, "ns", r.Name.Space)
+	}
+	return nil
 }
 
 // handleStanza answers pings, takes the answers to the client's own pings,
@@ -97,12 +160,7 @@ func (c *Connection) handleStanza(l *link, r root, elem []byte) {
 		}
 	}
 	c.inspect(r, elem)
-	c.mu.Lock()
-	pipe := c.pipe
-	c.mu.Unlock()
-	if pipe != nil {
-		pipe.deliver(elem)
-	}
+	c.deliver(l, r, elem)
 }
 
 // handleSM handles the XEP-0198 elements of a live stream.
@@ -159,10 +217,12 @@ func (c *Connection) payDebt(elem []byte) {
 	}
 }
 
-// serve runs the mellium session's read side until the pipe closes.
-func (c *Connection) serve(sess *xmpp.Session) {
+// serve runs the mellium session's read side until the pipe closes, once
+// the stanzas the dispatcher had are handled (ready).
+func (c *Connection) serve(sess *xmpp.Session, ready <-chan struct{}) {
 	defer c.loops.Done()
-	if err := sess.Serve(c.cfg.Handler); err != nil {
+	<-ready
+	if err := sess.Serve(handlerAdapter{c: c, h: c.cfg.Handler}); err != nil {
 		c.log.Debug("xmppconn: session handler", "err", err)
 		c.mu.Lock()
 		l := c.link
@@ -220,7 +280,8 @@ func (c *Connection) finishLocked(f *events.Failed) {
 	if c.pipe != nil {
 		c.pipe.close()
 	}
-	c.sess, c.pipe = nil, nil
+	c.sess, c.pipe, c.bound = nil, nil, false
+	c.disp.reset()
 }
 
 // abort ends the live session for a reason found above the transport (a
@@ -280,7 +341,8 @@ func (c *Connection) Disconnect(ctx context.Context) error {
 
 	c.mu.Lock()
 	pipe := c.pipe
-	c.sess, c.pipe = nil, nil
+	c.sess, c.pipe, c.bound = nil, nil, false
+	c.disp.reset()
 	c.mu.Unlock()
 	if pipe != nil {
 		pipe.close()

@@ -64,7 +64,7 @@ func newConn(ws *coder.Conn, raw *rawConn, domain string, limits transport.Limit
 		limits:     limits,
 		tlsState:   resp.TLS,
 		httpStatus: resp.StatusCode,
-		header:     resp.Header.Clone(),
+		header:     resp.Header, // ours: coder hands the response over; Status copies it
 		ended:      make(chan struct{}),
 		closed:     make(chan struct{}),
 		wsDone:     make(chan struct{}),
