@@ -48,6 +48,19 @@ type Conn interface {
 	Status() Status
 }
 
+// ReadNotifier is implemented by a Conn whose elements arrive on goroutines
+// of its own (BOSH's requests). NotifyReadable arranges for f to run once,
+// as soon as ReadElement would return without blocking: an element is
+// waiting, or the stream has ended or been closed. f runs at once when that
+// is already so, else on the goroutine that made it so, possibly with the
+// Conn's lock held: it must return quickly and must not call the Conn.
+//
+// A reader that waits this way keeps no goroutine of its own while the
+// stream is idle.
+type ReadNotifier interface {
+	NotifyReadable(f func())
+}
+
 // Header holds the attributes of a stream header sent by the server.
 type Header struct {
 	ID      string // stream id (for BOSH, the sid)

@@ -263,7 +263,7 @@ func (c *Connection) goLive(tc transport.Conn, neg *negotiated, first bool) erro
 			c.inCounting.Store(true)
 		}
 	}
-	go c.readLoop(l)
+	c.startRead(l)
 	go c.pingLoop(l)
 	c.out.attach(tc)
 	c.armShardCheck()

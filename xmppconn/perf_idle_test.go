@@ -21,6 +21,8 @@ import (
 
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/transport/bosh"
+	"github.com/xmppconn/xmppconn/transport/websocket"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -197,18 +199,22 @@ func TestIdleSessionsProsody(t *testing.T) {
 	for _, tc := range []struct {
 		name            string
 		url             func(*prosodytest.Server) string
+		client          func() *http.Client
 		target, ceiling int
 	}{
-		{"websocket", func(s *prosodytest.Server) string { return s.WebSocketURL(false) }, idleTargetWebSocket, idleCeilingWebSocket},
-		{"bosh", func(s *prosodytest.Server) string { return s.BOSHURL(false) }, idleTargetBOSH, idleCeilingBOSH},
+		{"websocket", func(s *prosodytest.Server) string { return s.WebSocketURL(false) }, websocket.NewHTTPClient, idleTargetWebSocket, idleCeilingWebSocket},
+		{"bosh", func(s *prosodytest.Server) string { return s.BOSHURL(false) }, bosh.NewHTTPClient, idleTargetBOSH, idleCeilingBOSH},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := prosodytest.StartTest(t, nil)
+			s := prosodytest.StartTest(t, &prosodytest.Options{StopGrace: time.Minute})
 			if err := s.AddUser(context.Background(), "idle", "idle-password"); err != nil {
 				t.Fatal(err)
 			}
-			hc := s.HTTPClient()
-			defer hc.CloseIdleConnections()
+			// Plain ws:// and http://: the client is what a Config
+			// without HTTPClient gets, in a pool of its own that the test
+			// can empty.
+			hc := tc.client()
+			t.Cleanup(hc.CloseIdleConnections) // after the sessions' cleanup, before Prosody's
 			before, after := holdSessions(t, n, func(int) xmppconn.Config {
 				return xmppconn.Config{
 					URL: tc.url(s), Domain: s.Domain, HTTPClient: hc, AllowPlain: true,

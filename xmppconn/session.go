@@ -68,6 +68,18 @@ func (c *Connection) readLoop(l *link) {
 	l.rx.Store(time.Now().UnixNano())
 	c.queueInbound(l, inbound{elem: elem})
 	c.loops.Add(1) // before Done: Disconnect's wait cannot end in between
+	c.startRead(l)
+}
+
+// startRead starts the next readLoop of l, counted in c.loops by the
+// caller: at once, or, when the transport can tell (BOSH), once an element
+// is there to read, so that an idle BOSH session keeps no goroutine
+// waiting for it.
+func (c *Connection) startRead(l *link) {
+	if n, ok := l.tc.(transport.ReadNotifier); ok {
+		n.NotifyReadable(func() { go c.readLoop(l) })
+		return
+	}
 	go c.readLoop(l)
 }
 

@@ -1,6 +1,9 @@
 package prosodytest
 
-import "io"
+import (
+	"io"
+	"time"
+)
 
 // Options configures Start. A nil *Options, and the zero value of every field,
 // mean the defaults.
@@ -19,6 +22,9 @@ type Options struct {
 	// ExtraSections is Lua appended at the end of the file, after every
 	// section: more VirtualHost or Component sections.
 	ExtraSections string
+	// StopGrace is how long Stop waits after SIGTERM before SIGKILL; 0 =
+	// 5 s. Prosody takes longer to end thousands of sessions.
+	StopGrace time.Duration
 }
 
 // Defaults used when an Options field is zero.
@@ -32,6 +38,9 @@ func (o *Options) withDefaults() Options {
 	if o != nil {
 		out = *o
 		out.Modules = append([]string(nil), o.Modules...)
+	}
+	if out.StopGrace <= 0 {
+		out.StopGrace = stopGrace
 	}
 	if out.HibernationTime <= 0 {
 		out.HibernationTime = DefaultHibernationTime

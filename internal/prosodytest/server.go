@@ -46,6 +46,7 @@ type Server struct {
 	CAFile string // PEM of the CA that signs the HTTPS certificate (SANs localhost, 127.0.0.1)
 
 	bin       string
+	grace     time.Duration // Stop's wait between SIGTERM and SIGKILL
 	config    string
 	logFile   string
 	outFile   string
@@ -84,6 +85,7 @@ func Start(ctx context.Context, opts *Options) (*Server, error) {
 		MUCDomain:  "conference.localhost",
 		Dir:        dir,
 		bin:        bin,
+		grace:      o.StopGrace,
 		config:     filepath.Join(dir, "prosody.cfg.lua"),
 		logFile:    filepath.Join(dir, "prosody.log"),
 		outFile:    filepath.Join(dir, "prosody.out"),
@@ -261,7 +263,8 @@ func (s *Server) answers(ctx context.Context) bool {
 	return true
 }
 
-// Stop ends prosody (SIGTERM, then SIGKILL after 5 s) and removes Dir.
+// Stop ends prosody (SIGTERM, then SIGKILL after Options.StopGrace) and
+// removes Dir.
 // Calling Stop again does nothing.
 func (s *Server) Stop() error {
 	s.mu.Lock()
@@ -273,7 +276,7 @@ func (s *Server) Stop() error {
 	var errs []error
 	s.transport.CloseIdleConnections()
 	if s.proc != nil {
-		errs = append(errs, s.proc.stop(stopGrace))
+		errs = append(errs, s.proc.stop(s.grace))
 		s.proc = nil
 	}
 	if err := os.RemoveAll(s.Dir); err != nil {

@@ -39,10 +39,10 @@ type Conn struct {
 
 	// ctx is cancelled when the session ends (Close or failure): it aborts
 	// every HTTP exchange and stops the goroutines, which wg counts.
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	wake   chan struct{} // asks sendLoop to schedule again
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	pollTimer timer // runs the scheduler when a paced poll is due (schedule.go)
 
 	// timeout, when set, replaces 1.1 x wait as the HTTP timeout (tests).
 	timeout time.Duration
@@ -64,6 +64,7 @@ type Conn struct {
 	arrived map[uint64]*body    // responses waiting for an earlier one
 	readq   [][]byte            // elements for ReadElement
 	notify  chan struct{}       // closed and replaced when readq or err changes
+	readers []func()            // NotifyReadable callbacks waiting for readq or err
 	settled chan struct{}       // closed and replaced when a response arrives
 
 	// Poll pacing (XEP-0124 §11): the last new request, whether it was
@@ -77,7 +78,10 @@ type Conn struct {
 	tlsState *tls.ConnectionState
 }
 
-var _ transport.Conn = (*Conn)(nil)
+var (
+	_ transport.Conn         = (*Conn)(nil)
+	_ transport.ReadNotifier = (*Conn)(nil)
+)
 
 type connState int
 
@@ -146,7 +150,6 @@ func Dial(ctx context.Context, rawURL, domain string, opts *Options) (*Conn, err
 		clock:     realClock{},
 		ctx:       ctx,
 		cancel:    cancel,
-		wake:      make(chan struct{}, 1),
 		closeDone: make(chan struct{}),
 		nextRID:   initialRID(),
 		pending:   make(map[uint64]*request),
@@ -277,8 +280,6 @@ func (c *Conn) establishLocked(r *request, b *body) error {
 	c.nextIn = r.rid + 1
 	c.state = stateOpen
 	c.queueLocked(b.children)
-	c.wg.Add(1)
-	go c.sendLoop()
 	c.scheduleLocked()
 	return nil
 }
@@ -423,6 +424,9 @@ func (c *Conn) Close(ctx context.Context) error {
 		t.Stop()
 	}
 	c.cancel()
+	c.mu.Lock()
+	c.stopPollTimerLocked()
+	c.mu.Unlock()
 	c.wg.Wait()
 	close(c.closeDone)
 	if err != nil {
@@ -521,11 +525,36 @@ func (c *Conn) failLocked(err error) {
 	c.err = err
 	c.out = nil
 	c.cancel()
+	c.stopPollTimerLocked()
 	c.broadcastLocked()
 }
 
-// broadcastLocked wakes every ReadElement waiting.
+// NotifyReadable implements transport.ReadNotifier.
+func (c *Conn) NotifyReadable(f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.readableLocked() {
+		f()
+		return
+	}
+	c.readers = append(c.readers, f)
+}
+
+// readableLocked reports whether ReadElement would return at once.
+func (c *Conn) readableLocked() bool {
+	return c.closed || len(c.readq) > 0 || c.err != nil || c.state == stateNew
+}
+
+// broadcastLocked wakes every ReadElement waiting, and runs the
+// NotifyReadable callbacks once there is something to read.
 func (c *Conn) broadcastLocked() {
 	close(c.notify)
 	c.notify = make(chan struct{})
+	if len(c.readers) > 0 && c.readableLocked() {
+		fs := c.readers
+		c.readers = nil
+		for _, f := range fs {
+			f()
+		}
+	}
 }

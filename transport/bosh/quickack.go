@@ -3,7 +3,6 @@ package bosh
 import (
 	"context"
 	"net"
-	"net/http"
 	"time"
 )
 
@@ -48,12 +47,3 @@ const (
 	defaultDialTimeout = 30 * time.Second
 	defaultKeepAlive   = 30 * time.Second
 )
-
-// defaultClient is the client of a Conn whose Options.HTTPClient is nil: a
-// clone of http.DefaultTransport (proxy from the environment, the same
-// timeouts and pool) whose connections acknowledge at once.
-var defaultClient = func() *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.DialContext = QuickAckDial(tr.DialContext)
-	return &http.Client{Transport: tr}
-}()

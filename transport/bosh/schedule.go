@@ -6,43 +6,29 @@ import "time"
 // several requests (one element larger than this still goes alone).
 const maxBatch = 64 << 10
 
-// sendLoop re-runs the scheduler when asked to and when a paced poll is due.
-// Requests are normally started inline, by whatever changed the state; the
-// loop only owns the poll timer.
-func (c *Conn) sendLoop() {
-	defer c.wg.Done()
-	for {
-		c.mu.Lock()
-		d := c.dispatchLocked()
-		c.mu.Unlock()
-		var t timer
-		var due <-chan time.Time
-		if d > 0 {
-			t = c.clock.NewTimer(d)
-			due = t.C()
-		}
-		select {
-		case <-c.wake:
-		case <-due:
-		case <-c.ctx.Done():
-		}
-		if t != nil {
-			t.Stop()
-		}
-		if c.ctx.Err() != nil {
-			return
-		}
+// scheduleLocked starts the requests that may start now. Requests are
+// started inline, by whatever changed the state; when an empty request must
+// wait for the 'polling' interval, a timer (not a goroutine: an idle session
+// should keep none for this) runs the scheduler again when it is due.
+func (c *Conn) scheduleLocked() {
+	d := c.dispatchLocked()
+	if d <= 0 || c.pollTimer != nil {
+		// An armed timer is never later than d: lastSent only moves on.
+		return
 	}
+	c.pollTimer = c.clock.AfterFunc(d, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.pollTimer = nil
+		c.scheduleLocked()
+	})
 }
 
-// scheduleLocked starts the requests that may start now, and hands a delayed
-// poll to sendLoop.
-func (c *Conn) scheduleLocked() {
-	if c.dispatchLocked() > 0 {
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
+// stopPollTimerLocked stops the poll timer at the end of the session.
+func (c *Conn) stopPollTimerLocked() {
+	if c.pollTimer != nil {
+		c.pollTimer.Stop()
+		c.pollTimer = nil
 	}
 }
 

@@ -133,7 +133,7 @@ type fakeTimer struct {
 	clk *fakeClock
 	at  time.Time
 	d   time.Duration
-	c   chan time.Time
+	f   func()
 }
 
 func newFakeClock() *fakeClock {
@@ -146,17 +146,15 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
-func (c *fakeClock) NewTimer(d time.Duration) timer {
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t := &fakeTimer{clk: c, at: c.now.Add(d), d: d, c: make(chan time.Time, 1)}
+	t := &fakeTimer{clk: c, at: c.now.Add(d), d: d, f: f}
 	c.timers = append(c.timers, t)
 	close(c.changed)
 	c.changed = make(chan struct{})
 	return t
 }
-
-func (t *fakeTimer) C() <-chan time.Time { return t.c }
 
 func (t *fakeTimer) Stop() bool {
 	c := t.clk
@@ -171,20 +169,25 @@ func (t *fakeTimer) Stop() bool {
 	return false
 }
 
-// Advance moves the clock and fires the timers that are due.
+// Advance moves the clock and runs the functions of the timers that are
+// due, after releasing the clock.
 func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+	var due []*fakeTimer
 	kept := c.timers[:0]
 	for _, t := range c.timers {
 		if !t.at.After(c.now) {
-			t.c <- c.now
+			due = append(due, t)
 		} else {
 			kept = append(kept, t)
 		}
 	}
 	c.timers = kept
+	c.mu.Unlock()
+	for _, t := range due {
+		t.f()
+	}
 }
 
 // awaitTimer waits for a pending timer and returns its duration.

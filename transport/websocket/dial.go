@@ -25,9 +25,10 @@ const readSlack = 4 << 10
 // Options holds the settings of Dial. A nil *Options, and the zero value of
 // every field, mean the defaults.
 type Options struct {
-	// HTTPClient makes the upgrade request; nil means http.DefaultClient. Its
-	// Transport (and so its TLS configuration) is used; its redirect policy is
-	// not: an HTTP 3xx answer is always reported, never followed.
+	// HTTPClient makes the upgrade request; nil means a client shared by
+	// the package's Conns (see NewHTTPClient). Its Transport (and so its
+	// TLS configuration) is used; its redirect policy is not: an HTTP 3xx
+	// answer is always reported, never followed.
 	HTTPClient *http.Client
 	// Header holds extra headers for the upgrade request.
 	Header http.Header
@@ -122,10 +123,12 @@ func upgradeClient(opts *Options) (client *http.Client, ownTransport *http.Trans
 			Proxy:               http.ProxyFromEnvironment,
 			TLSClientConfig:     opts.TLSConfig.Clone(),
 			TLSHandshakeTimeout: 10 * time.Second,
+			ReadBufferSize:      upgradeBufferSize,
+			WriteBufferSize:     upgradeBufferSize,
 		}
 		c.Transport = ownTransport
 	default:
-		c = *http.DefaultClient
+		c = *defaultClient
 	}
 	upgrade = &upgradeTransport{next: c.Transport}
 	if upgrade.next == nil {
