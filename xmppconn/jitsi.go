@@ -148,6 +148,15 @@ func (c *Connection) jitsiStateChanged(e events.Event) {
 	c.jitsi.joins = nil
 }
 
+// forgetLocked drops the pending IQ id, and the map once it is empty: an
+// idle session should not keep one.
+func (j *jitsiState) forgetLocked(id string) {
+	delete(j.pending, id)
+	if len(j.pending) == 0 {
+		j.pending = nil
+	}
+}
+
 // sendIQ sends an IQ get or set to to and arranges for answer to be called
 // with the reply (result or error) on the read loop. It returns the IQ's id
 // (for forgetIQ) and the channel closed if the connection ends first.
@@ -171,7 +180,7 @@ func (c *Connection) sendIQ(ctx context.Context, typ stanza.IQType, to jid.JID, 
 // forgetIQ stops waiting for the answer to the IQ with id.
 func (c *Connection) forgetIQ(id string) {
 	c.jitsi.mu.Lock()
-	delete(c.jitsi.pending, id)
+	c.jitsi.forgetLocked(id)
 	c.jitsi.mu.Unlock()
 }
 
@@ -215,7 +224,7 @@ func (c *Connection) answerIQ(r root, elem []byte) bool {
 		c.jitsi.mu.Unlock()
 		return false
 	}
-	delete(c.jitsi.pending, id)
+	c.jitsi.forgetLocked(id)
 	c.jitsi.mu.Unlock()
 	p.answer(r, elem)
 	return true

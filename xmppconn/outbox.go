@@ -53,13 +53,13 @@ type outbox struct {
 	hasServerH atomic.Bool
 	ackErr     error // the last bookkeeping error, for logs
 
-	// The context of writes on wtc, cancelled by wtimer when one write
-	// takes longer than writeTimeout: armed and stopped around each write,
-	// so that a write allocates no context and no timer of its own.
-	wtc     transport.Conn
-	wctx    context.Context
-	wtimer  *time.Timer
-	wcancel context.CancelFunc
+	// wtimer closes wtc when one write on it takes longer than
+	// writeTimeout: armed and stopped around each write, so that a write
+	// allocates no timer of its own. Writes get a context that never ends
+	// (a cancellable one would cost the transport a registration per write
+	// and keep it while the session is idle).
+	wtc    transport.Conn
+	wtimer *time.Timer
 }
 
 // noteAck records an <a/> from the server without taking the lock.
@@ -130,18 +130,17 @@ func (o *outbox) write(elem []byte) {
 }
 
 func (o *outbox) writeLocked(elem []byte) error {
-	if o.wtc != o.tc || o.wctx == nil || o.wctx.Err() != nil {
-		// A new transport, or the last write timed out.
-		if o.wcancel != nil {
-			o.wcancel()
+	if o.wtc != o.tc {
+		if o.wtimer != nil {
+			o.wtimer.Stop()
 		}
-		o.wctx, o.wcancel = context.WithCancel(context.Background())
-		o.wtimer = time.AfterFunc(writeTimeout, o.wcancel)
+		tc := o.tc
+		o.wtimer = time.AfterFunc(writeTimeout, func() { closeQuietly(tc) })
 		o.wtimer.Stop()
-		o.wtc = o.tc
+		o.wtc = tc
 	}
 	o.wtimer.Reset(writeTimeout)
-	err := o.tc.WriteElement(o.wctx, elem)
+	err := o.tc.WriteElement(context.Background(), elem)
 	o.wtimer.Stop()
 	return err
 }

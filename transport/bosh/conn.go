@@ -487,7 +487,7 @@ func (c *Conn) Status() transport.Status {
 func (c *Conn) record(resp *http.Response) {
 	c.mu.Lock()
 	c.status.HTTPStatus = resp.StatusCode
-	c.status.Header = resp.Header.Clone()
+	c.status.Header = resp.Header // ours once Do returned; Status copies it
 	if resp.TLS != nil {
 		c.tlsState = resp.TLS
 	}

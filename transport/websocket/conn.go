@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 
 	coder "github.com/coder/websocket"
@@ -64,11 +65,37 @@ func newConn(ws *coder.Conn, raw *rawConn, domain string, limits transport.Limit
 		limits:     limits,
 		tlsState:   resp.TLS,
 		httpStatus: resp.StatusCode,
-		header:     resp.Header, // ours: coder hands the response over; Status copies it
+		header:     afterUpgrade(resp.Header),
 		ended:      make(chan struct{}),
 		closed:     make(chan struct{}),
 		wsDone:     make(chan struct{}),
 	}
+}
+
+// handshakeHeaders are the headers of the WebSocket handshake (RFC 6455
+// §4.2.2), which mean nothing once the connection is upgraded.
+var handshakeHeaders = []string{"Upgrade", "Connection", "Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Sec-Websocket-Extensions", "Sec-Websocket-Version"}
+
+// afterUpgrade returns the headers of an upgrade response without those of
+// the handshake, or nil when nothing else is left: a session keeps them as
+// long as it lives (Status), and most servers send nothing else.
+func afterUpgrade(h http.Header) http.Header {
+	n := len(h)
+	for _, k := range handshakeHeaders {
+		if _, ok := h[k]; ok {
+			n--
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make(http.Header, n)
+	for k, v := range h {
+		if !slices.Contains(handshakeHeaders, k) {
+			out[k] = slices.Clone(v)
+		}
+	}
+	return out
 }
 
 // Open sends <open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='DOMAIN'
@@ -170,7 +197,8 @@ func (c *Conn) ConnectionState() (tls.ConnectionState, bool) {
 	return *c.tlsState, true
 }
 
-// Status returns the upgrade's HTTP status (101) and headers, and the close
+// Status returns the upgrade's HTTP status (101) and headers (without
+// those of the WebSocket handshake itself), and the close
 // code of the WebSocket once it ended (1006 when it was lost without a close
 // frame).
 func (c *Conn) Status() transport.Status {
