@@ -25,10 +25,11 @@ const readSlack = 4 << 10
 // Options holds the settings of Dial. A nil *Options, and the zero value of
 // every field, mean the defaults.
 type Options struct {
-	// HTTPClient makes the upgrade request; nil means a client shared by
-	// the package's Conns (see NewHTTPClient). Its Transport (and so its
-	// TLS configuration) is used; its redirect policy is not: an HTTP 3xx
-	// answer is always reported, never followed.
+	// HTTPClient makes the upgrade request. Its Transport (and so its TLS
+	// configuration) is used; its redirect policy is not: an HTTP 3xx answer
+	// is always reported, never followed. nil means Dial makes the request
+	// on a connection of its own (through a proxy from the environment when
+	// one is set), with TLSConfig for wss.
 	HTTPClient *http.Client
 	// Header holds extra headers for the upgrade request.
 	Header http.Header
@@ -126,9 +127,9 @@ func upgradeClient(opts *Options) (client *http.Client, ownTransport *http.Trans
 			ReadBufferSize:      upgradeBufferSize,
 			WriteBufferSize:     upgradeBufferSize,
 		}
-		c.Transport = ownTransport
+		c.Transport = newDirectTransport(opts.TLSConfig, ownTransport)
 	default:
-		c = *defaultClient
+		c.Transport = defaultTransport
 	}
 	upgrade = &upgradeTransport{next: c.Transport}
 	if upgrade.next == nil {
