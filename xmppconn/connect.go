@@ -266,6 +266,7 @@ func (c *Connection) goLive(tc transport.Conn, neg *negotiated, first bool) erro
 	c.startRead(l)
 	go c.pingLoop(l)
 	c.out.attach(tc)
+	c.startWriting(l)
 	c.armShardCheck()
 	c.log.Debug("xmppconn: connected", "jid", neg.jid.String(), "resumed", neg.resumed)
 	c.established(neg.resumed)

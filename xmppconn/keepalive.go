@@ -28,6 +28,7 @@ var ErrPingTimeout = errors.New("xmppconn: server stopped answering pings")
 // payer is running.
 type keepalive struct {
 	armed   bool   // pingLoop has run: done is set
+	writing bool   // the outbox is attached to the link: answers may be written
 	stopped bool   // the link was closed
 	busy    int    // checks and payers running
 	paying  bool   // a payer is running
@@ -190,8 +191,23 @@ func (c *Connection) owe(l *link, elem []byte) {
 	default:
 		return
 	}
+	c.payIfDue(l)
+}
+
+// startWriting marks the link's outbox as attached and pays what was owed
+// before: an answer written earlier would have had no stream to go to.
+func (c *Connection) startWriting(l *link) {
 	l.kmu.Lock()
-	if l.ka.paying || !l.enterLocked() {
+	l.ka.writing = true
+	l.kmu.Unlock()
+	c.payIfDue(l)
+}
+
+// payIfDue starts a payer when answers wait, none runs, and the link can
+// be written.
+func (c *Connection) payIfDue(l *link) {
+	l.kmu.Lock()
+	if l.ka.paying || !l.ka.writing || len(l.ctrl) == 0 || !l.enterLocked() {
 		l.kmu.Unlock()
 		return
 	}

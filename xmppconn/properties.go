@@ -266,7 +266,14 @@ func (c *Connection) propertiesOnEstablished(resumed bool) {
 	if c.cfg.Jitsi.NoPropertiesQuery || pushed || (resumed && known) {
 		return
 	}
-	c.queryProperties()
+	// Off the connecting goroutine: Connect returns at the bound JID, and
+	// the query costs the caller nothing (its answer is handled by the
+	// processor). The read and ping loops hold c.loops above zero here.
+	c.loops.Add(1)
+	go func() {
+		defer c.loops.Done()
+		c.queryProperties()
+	}()
 }
 
 // discoInfoQuery returns the tokens of an empty disco#info query.
