@@ -149,12 +149,30 @@ func (e *Emitter) Emit(ev Event) {
 	t := ev.Type()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if !e.running && !e.wantedLocked(t) {
+		// Nobody listens: nothing to deliver and, with the queue empty,
+		// nothing for a Flush to wait for. No goroutine is started.
+		e.emitted++
+		e.delivered++
+		return
+	}
 	e.queue = append(e.queue, queued{ev: ev, t: t})
 	e.emitted++
 	if !e.running {
 		e.running = true
 		go e.run()
 	}
+}
+
+// wantedLocked reports whether a listener takes events of type t. e.mu is
+// held.
+func (e *Emitter) wantedLocked(t Type) bool {
+	for _, l := range e.listeners {
+		if !l.removed.Load() && l.wants(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // Flush blocks until every event emitted before the call has been delivered

@@ -410,3 +410,25 @@ func TestIdleEmitterHoldsNoGoroutine(t *testing.T) {
 	e.Emit(seq{0, 100}) // and it starts again
 	flush(t, &e)
 }
+
+// TestUnheardEvents: an event nobody listens to starts no goroutine, a Flush
+// after it returns at once, and a listener added later does not get it; a
+// listener for another type does not make it heard.
+func TestUnheardEvents(t *testing.T) {
+	var e events.Emitter
+	e.On("test.other", func(events.Event) { t.Error("a listener for another type got the event") })
+	e.Emit(seq{0, 0})
+	goleak.VerifyNone(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Flush must not need to wait
+	if err := e.Flush(ctx); err != nil {
+		t.Errorf("Flush after an unheard event: %v", err)
+	}
+	var got []seq
+	e.On(seqType, func(ev events.Event) { got = append(got, ev.(seq)) })
+	e.Emit(seq{0, 1})
+	flush(t, &e)
+	if len(got) != 1 || got[0] != (seq{0, 1}) {
+		t.Errorf("delivered %v, want only the event emitted after On", got)
+	}
+}

@@ -113,9 +113,6 @@ func (s *jitsiState) lifeLocked() chan struct{} {
 // jitsiStart prepares the state for a session that just became CONNECTED:
 // calls waiting from now on wait on a fresh life channel.
 func (c *Connection) jitsiStart() {
-	c.jitsi.once.Do(func() {
-		c.em.On(events.StateChanged, c.jitsiStateChanged)
-	})
 	c.jitsi.mu.Lock()
 	defer c.jitsi.mu.Unlock()
 	select {
@@ -123,6 +120,17 @@ func (c *Connection) jitsiStart() {
 		c.jitsi.life = make(chan struct{})
 	default:
 	}
+}
+
+// watchEnd makes sure the calls waiting on the life channel are woken when
+// the connection ends. The listener is added by the first call that waits,
+// not at every connect: events nobody listens to cost nothing. A connection
+// that already ended wakes them at once.
+func (c *Connection) watchEnd() {
+	c.jitsi.once.Do(func() {
+		c.em.On(events.StateChanged, c.jitsiStateChanged)
+	})
+	c.jitsiStateChanged(events.StateChange{State: c.State()})
 }
 
 // jitsiStateChanged wakes the calls that wait for an answer when the
@@ -192,6 +200,7 @@ func (c *Connection) exchangeIQ(ctx context.Context, typ stanza.IQType, to jid.J
 		elem []byte
 	}
 	ch := make(chan reply, 1)
+	c.watchEnd()
 	id, life, err := c.sendIQ(ctx, typ, to, payload, func(r root, elem []byte) {
 		ch <- reply{r, elem}
 	})

@@ -123,6 +123,7 @@ func (c *Connection) JoinRoom(ctx context.Context, room jid.JID, nick string, op
 		return nil, err
 	}
 
+	c.watchEnd()
 	key := room.String()
 	j := &roomJoin{occupant: occupant, done: make(chan joinOutcome, 1)}
 	c.jitsi.mu.Lock()

@@ -60,6 +60,7 @@ type client struct {
 // until then, and the CPU of the whole cycle (connect and close).
 type sample struct {
 	took, cpu, cycle time.Duration
+	bytes, objects   uint64 // heap allocations to the bound JID
 }
 
 // runConnects is the connect family, on a Prosody of its own.
@@ -104,9 +105,11 @@ func runConnects(ctx context.Context, n, warmup int, mechs []string, only, cpupr
 				i := (round + k) % len(clients)
 				c := clients[i]
 				cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				b0, o0 := heapAllocs()
 				before := cpuTime()
 				took, closeFn, err := c.connect(cctx)
 				bound := cpuTime()
+				b1, o1 := heapAllocs()
 				if err == nil {
 					err = closeFn()
 				}
@@ -116,7 +119,7 @@ func runConnects(ctx context.Context, n, warmup int, mechs []string, only, cpupr
 					return fmt.Errorf("%s %s: %w", c.name, mech, err)
 				}
 				if round >= warmup {
-					res[i] = append(res[i], sample{took, bound - before, end - before})
+					res[i] = append(res[i], sample{took, bound - before, end - before, b1 - b0, o1 - o0})
 				}
 			}
 		}
@@ -129,14 +132,15 @@ func runConnects(ctx context.Context, n, warmup int, mechs []string, only, cpupr
 func report(mech string, clients []client, res [][]sample) {
 	fmt.Printf("== %s: time to bound JID (median, p95); client CPU (mean) to bound JID and for connect+close\n", mech)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "client\tmedian ms\tp95 ms\tCPU ms to bound\tCPU ms cycle\t")
+	fmt.Fprintln(tw, "client\tmedian ms\tp95 ms\tCPU ms to bound\tCPU ms cycle\tKB to bound\tallocs to bound\t")
 	med := make(map[string]float64)
 	cpu := make(map[string]float64)
 	cyc := make(map[string]float64)
 	for i, c := range clients {
 		m, p, u, y := stats(res[i])
+		kb, objs := allocStats(res[i])
 		med[c.name], cpu[c.name], cyc[c.name] = m, u, y
-		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t\n", c.name, m, p, u, y)
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.0f\t%.0f\t\n", c.name, m, p, u, y, kb, objs)
 	}
 	tw.Flush()
 	ratio := func(label, a, b string) {
@@ -149,6 +153,21 @@ func report(mech string, clients []client, res [][]sample) {
 	ratio("xmppconn ws / mellium tcp:", "xmppconn ws", "mellium tcp")
 	ratio("xmppconn bosh / xmppconn ws:", "xmppconn bosh", "xmppconn ws")
 	fmt.Println()
+}
+
+// allocStats returns the mean heap allocation to the bound JID, in KB and
+// objects.
+func allocStats(ss []sample) (kb, objects float64) {
+	if len(ss) == 0 {
+		return 0, 0
+	}
+	var b, o uint64
+	for _, s := range ss {
+		b += s.bytes
+		o += s.objects
+	}
+	n := float64(len(ss))
+	return float64(b) / 1024 / n, float64(o) / n
 }
 
 // stats returns the median and p95 of the connect times and the mean CPU
