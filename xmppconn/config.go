@@ -63,9 +63,12 @@ type Config struct {
 	// SCRAM-SHA-1, PLAIN (see auth.Choose).
 	Mechanisms []string
 
-	// Handler receives the stanzas of the session (see mellium.im/xmpp/mux).
-	// nil ignores them (and answers IQ get/set with service-unavailable).
-	// XEP-0199 pings from the server are answered before the Handler sees them.
+	// Handler receives the stanzas of the session (see mellium.im/xmpp/mux),
+	// one at a time and in order, on a goroutine that exists while stanzas
+	// wait. An IQ get or set it leaves unanswered gets service-unavailable;
+	// nil ignores every stanza (and answers IQ get/set that way). An error
+	// it returns is logged and the session goes on. XEP-0199 pings from the
+	// server are answered before the Handler sees them.
 	Handler xmpp.Handler
 
 	// Logger receives debug and error logs. nil discards them. Secrets never
