@@ -14,10 +14,13 @@
 //   - mellium's raw client over TCP c2s (xmpp.NewSession on a dialed
 //     net.Conn: what xmpp.DialClientSession does once it has resolved the
 //     address; the harness's c2s port is not on the SRV default),
-//   - xmppconn over BOSH (http://).
+//   - xmppconn over BOSH (http://),
+//   - xmppconn over WebSocket doing only what mellium's raw client does
+//     ("xmppconn ws bare": no stream management, pings or properties query).
 //
-// It prints, per client, the median and p95 time to the bound JID and the
-// client CPU per connect, and the ratios the acceptance of issue 7 asks for.
+// It prints, per client, the median and p95 time to the bound JID, the
+// client CPU per connect and the heap allocations to the bound JID, and the
+// ratios the acceptance of issue 7 asks for.
 // Client CPU is the user+system time of this process (getrusage
 // RUSAGE_SELF) from before the dial to after the close, summed over the
 // samples of one client and divided by their number: Prosody runs in its

@@ -93,6 +93,7 @@ func runConnects(ctx context.Context, n, warmup int, mechs []string, only, cpupr
 			{"mellium ws", melliumWS(s.WebSocketURL(false), s.Domain, mech)},
 			{"mellium tcp", melliumTCP(s.C2SAddr(), s.Domain, mech)},
 			{"xmppconn bosh", ourConnect(s.BOSHURL(false), s.Domain, mech)},
+			{"xmppconn ws bare", ourBareConnect(s.WebSocketURL(false), s.Domain, mech)},
 		}
 		if only != "" {
 			clients = slices.DeleteFunc(clients, func(c client) bool { return !strings.Contains(c.name, only) })
@@ -152,6 +153,7 @@ func report(mech string, clients []client, res [][]sample) {
 	ratio("xmppconn ws / mellium ws:", "xmppconn ws", "mellium ws")
 	ratio("xmppconn ws / mellium tcp:", "xmppconn ws", "mellium tcp")
 	ratio("xmppconn bosh / xmppconn ws:", "xmppconn bosh", "xmppconn ws")
+	ratio("xmppconn ws bare / mellium ws:", "xmppconn ws bare", "mellium ws")
 	fmt.Println()
 }
 
@@ -203,6 +205,11 @@ func ourConnect(url, domain, mech string) connectFunc {
 		Mechanisms:  []string{mech},
 		AllowPlain:  mech == "PLAIN",
 	}
+	return connectWith(cfg)
+}
+
+// connectWith connects with xmppconn and cfg, and disconnects.
+func connectWith(cfg xmppconn.Config) connectFunc {
 	return func(ctx context.Context) (time.Duration, func() error, error) {
 		start := time.Now()
 		c := xmppconn.New(cfg)
@@ -211,6 +218,22 @@ func ourConnect(url, domain, mech string) connectFunc {
 		}
 		return time.Since(start), func() error { return c.Disconnect(ctx) }, nil
 	}
+}
+
+// ourBareConnect is ourConnect doing only what mellium's raw client does:
+// no stream management, no pings, no Jitsi properties query. It shows what
+// those features cost.
+func ourBareConnect(url, domain, mech string) connectFunc {
+	return connectWith(xmppconn.Config{
+		URL:              url,
+		Domain:           domain,
+		Credentials:      auth.Credentials{Username: user, Password: auth.NewSecret(password)},
+		Mechanisms:       []string{mech},
+		AllowPlain:       mech == "PLAIN",
+		StreamManagement: xmppconn.StreamManagementConfig{Disabled: true},
+		Ping:             xmppconn.PingConfig{Disabled: true},
+		Jitsi:            xmppconn.JitsiConfig{NoPropertiesQuery: true},
+	})
 }
 
 // melliumFeatures returns the stream features of mellium's raw client:
