@@ -9,6 +9,8 @@ import (
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
+
+	"github.com/xmppconn/xmppconn/internal/burst"
 )
 
 // dispatcher hands the stanzas of the live session to Config.Handler, in
@@ -18,11 +20,9 @@ import (
 // (Connection.Session), stanzas go to that session's Serve instead, which
 // also matches the answers to its SendIQ.
 type dispatcher struct {
-	mu      sync.Mutex
-	idle    sync.Cond // signalled when the goroutine ends
-	queue   [][]byte
-	running bool
-	pipe    *stanzaPipe // set once the mellium session serves the Handler
+	mu   sync.Mutex
+	pipe *stanzaPipe // set once the mellium session serves the Handler
+	q    burst.Queue[[]byte]
 }
 
 // handOff routes every later stanza to pipe and returns a channel closed
@@ -34,11 +34,7 @@ func (d *dispatcher) handOff(pipe *stanzaPipe) <-chan struct{} {
 	d.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
-		d.mu.Lock()
-		for d.running {
-			d.idle.Wait()
-		}
-		d.mu.Unlock()
+		d.q.WaitIdle()
 		close(done)
 	}()
 	return done
@@ -56,49 +52,32 @@ func (d *dispatcher) reset() {
 func (c *Connection) deliver(l *link, r root, elem []byte) {
 	d := &c.disp
 	d.mu.Lock()
-	if d.pipe != nil {
+	defer d.mu.Unlock()
+	switch {
+	case d.pipe != nil:
 		d.pipe.deliver(elem)
-		d.mu.Unlock()
-		return
-	}
-	if c.cfg.Handler == nil {
-		d.mu.Unlock()
+	case c.cfg.Handler != nil:
+		if d.q.Push(elem) {
+			// The read loop or goLive holds one of c.loops: adding one
+			// cannot race with Disconnect's wait.
+			c.loops.Add(1)
+			go c.runHandler()
+		}
+	case r.Name.Local == "iq" && needsAnswer(r.attr("type")) && l != nil:
 		// Nobody handles it; an IQ request still gets its answer
 		// (RFC 6120 §8.2.3), written off the read loop.
-		if r.Name.Local == "iq" && needsAnswer(r.attr("type")) && l != nil {
-			c.owe(l, serviceUnavailable(r))
-		}
-		return
+		c.owe(l, serviceUnavailable(r))
 	}
-	d.queue = append(d.queue, elem)
-	if !d.running {
-		d.running = true
-		if d.idle.L == nil {
-			d.idle.L = &d.mu
-		}
-		c.loops.Add(1)
-		go c.runHandler()
-	}
-	d.mu.Unlock()
 }
 
 // runHandler handles queued stanzas until none is left.
 func (c *Connection) runHandler() {
 	defer c.loops.Done()
-	d := &c.disp
 	for {
-		d.mu.Lock()
-		if len(d.queue) == 0 {
-			d.running = false
-			d.queue = nil // the backing array goes with the burst
-			d.idle.Broadcast()
-			d.mu.Unlock()
+		elem, ok := c.disp.q.Next()
+		if !ok {
 			return
 		}
-		elem := d.queue[0]
-		d.queue[0] = nil
-		d.queue = d.queue[1:]
-		d.mu.Unlock()
 		if err := c.handle(elem); err != nil {
 			c.log.Error("xmppconn: handler", "err", err)
 		}

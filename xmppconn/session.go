@@ -13,6 +13,7 @@ import (
 	"mellium.im/xmpp"
 
 	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/internal/burst"
 	"github.com/xmppconn/xmppconn/transport"
 )
 
@@ -24,10 +25,7 @@ type link struct {
 	stop chan struct{} // closed when the stream is no longer the live one
 	once sync.Once
 
-	qmu        sync.Mutex
-	inq        []inbound // what the read loop got, for the processor
-	processing bool      // the processor goroutine runs
-	dead       bool      // the processor found the stream lost
+	inq burst.Queue[inbound] // what the read loop got, for the processor
 
 	kmu sync.Mutex
 	ka  keepalive // liveness checks (keepalive.go)
@@ -94,14 +92,10 @@ type inbound struct {
 // The read loop holds one of c.loops while it calls, so adding the
 // processor there is safe against Disconnect's wait.
 func (c *Connection) queueInbound(l *link, in inbound) {
-	l.qmu.Lock()
-	l.inq = append(l.inq, in)
-	if !l.processing {
-		l.processing = true
+	if l.inq.Push(in) {
 		c.loops.Add(1)
 		go c.processInbound(l)
 	}
-	l.qmu.Unlock()
 }
 
 // processInbound handles the queued elements of l in order until none is
@@ -109,21 +103,12 @@ func (c *Connection) queueInbound(l *link, in inbound) {
 func (c *Connection) processInbound(l *link) {
 	defer c.loops.Done()
 	for {
-		l.qmu.Lock()
-		if len(l.inq) == 0 || l.dead {
-			l.processing = false
-			l.inq = nil // the backing array goes with the burst
-			l.qmu.Unlock()
+		in, ok := l.inq.Next()
+		if !ok {
 			return
 		}
-		in := l.inq[0]
-		l.inq[0] = inbound{}
-		l.inq = l.inq[1:]
-		l.qmu.Unlock()
 		if err := c.handleInbound(l, in); err != nil {
-			l.qmu.Lock()
-			l.dead = true
-			l.qmu.Unlock()
+			l.inq.Stop() // what the read loop still gets is for a dead stream
 			c.lost(l, err)
 		}
 	}
