@@ -52,6 +52,7 @@ test: prosody
 	$(GO) test -run='^$$' -fuzz='^FuzzParseXRD$$' -fuzztime=$(FUZZ_INPUTS) ./transport
 	$(GO) test -run='^$$' -fuzz='^FuzzParseHostMetaJSON$$' -fuzztime=$(FUZZ_INPUTS) ./transport
 	$(GO) test -run='^$$' -fuzz='^FuzzStartTag$$' -fuzztime=$(FUZZ_INPUTS) ./internal/xmlframe
+	$(GO) test -run='^$$' -fuzz='^FuzzCheck$$' -fuzztime=$(FUZZ_INPUTS) ./internal/xmlframe
 
 demo: prosody build
 	$(GO) run ./internal/cmd/demo ./bin/xmppconn

@@ -20,6 +20,10 @@ import (
 // duplicate attributes, and no comments, processing instructions or DOCTYPE.
 // A broken bound gives a *transport.LimitError, anything else a
 // *SyntaxError.
+//
+// Usual stanzas and stream elements are checked by a scanner that
+// allocates nothing (about ten times faster than decoding them); anything
+// it cannot vouch for, and every error, goes through encoding/xml.
 func Check(elem []byte, l transport.Limits) error {
 	l = l.WithDefaults()
 	elem = trimSpace(elem)
@@ -29,7 +33,15 @@ func Check(elem []byte, l transport.Limits) error {
 	if len(elem) == 0 {
 		return &SyntaxError{Op: "check", Offset: -1, Msg: "no element"}
 	}
+	if checkFast(elem, l.MaxDepth) {
+		return nil
+	}
+	return checkFull(elem, l)
+}
 
+// checkFull is Check's full path for a trimmed, non-empty elem within the
+// size bound: encoding/xml's tokenizer and the rules XMPP adds.
+func checkFull(elem []byte, l transport.Limits) error {
 	d := xml.NewDecoder(bytes.NewReader(elem))
 	var (
 		stack  []xml.Name // raw names of the open elements

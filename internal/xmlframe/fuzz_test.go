@@ -156,11 +156,25 @@ func FuzzCheck(f *testing.F) {
 		"<stream:features xmlns:stream='http://etherx.jabber.org/streams'/>",
 		"<a xmlns:p='urn:p' p:x='1' xml:lang='en'><p:b>t</p:b><![CDATA[<>]]></a>",
 		"<a x='1' x='2'/>",
+		"<iq type='result' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>u@h/r</jid></bind></iq>",
+		"<a xmlns:p=\"urn:p\"><p:b p:c='&lt;&amp;'>x &gt; y</p:b><c/></a>",
+		"<a xml:lang='en'\n b='1'><b><c/></b></a >",
 	} {
 		f.Add([]byte(s))
 	}
 	limits := transport.Limits{MaxElementSize: 1 << 16, MaxDepth: 16}
 	f.Fuzz(func(t *testing.T, elem []byte) {
+		// The fast path never accepts what the full check refuses, at
+		// any depth bound.
+		if trimmed := trimSpace(elem); len(trimmed) > 0 {
+			for _, depth := range []int{1, 2, 16} {
+				if checkFast(trimmed, depth) {
+					if err := checkFull(trimmed, transport.Limits{MaxElementSize: 1 << 16, MaxDepth: depth}); err != nil {
+						t.Fatalf("checkFast(%q, %d) accepted what the full check refuses: %v", trimmed, depth, err)
+					}
+				}
+			}
+		}
 		if Check(elem, limits) != nil {
 			return
 		}
