@@ -7,7 +7,6 @@ import (
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
-	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
 	"github.com/xmppconn/xmppconn/internal/burst"
@@ -108,20 +107,19 @@ func (c *Connection) handle(elem []byte) error {
 			break
 		}
 	}
-	id, typ := attrValue(start.Attr, "id"), attrValue(start.Attr, "type")
-	rw := &handlerRW{TokenReader: xmlstream.InnerElement(d), c: c, id: id}
+	// An IQ request is kept as it came (the Handler may change start), for
+	// the answer it may not give.
+	var request *root
+	if start.Name.Local == "iq" && needsAnswer(attrValue(start.Attr, "type")) {
+		request = &root{start.Copy()}
+	}
+	rw := &handlerRW{TokenReader: xmlstream.InnerElement(d), c: c, id: attrValue(start.Attr, "id")}
 	defer rw.drop()
 	if err := c.cfg.Handler.HandleXMPP(rw, &start); err != nil {
 		return err
 	}
-	if start.Name.Local == "iq" && needsAnswer(typ) && !rw.answered {
-		var to jid.JID
-		if from := attrValue(start.Attr, "from"); from != "" {
-			to, _ = jid.Parse(from)
-		}
-		_, err := xmlstream.Copy(rw, stanza.IQ{ID: id, Type: stanza.ErrorIQ, To: to}.Wrap(
-			stanza.Error{Type: stanza.Cancel, Condition: stanza.ServiceUnavailable}.TokenReader()))
-		return err
+	if request != nil && !rw.answered {
+		return c.out.send(serviceUnavailable(*request))
 	}
 	return nil
 }

@@ -66,7 +66,7 @@ func TestUnhandledIQAnswered(t *testing.T) {
 		{"no handler, get", nil, "get", []string{"type='error'", "service-unavailable", "to='peer@example.net/x'"}},
 		{"no handler, set", nil, "set", []string{"type='error'", "service-unavailable"}},
 		{"handler answers", answering, "get", []string{`type="result"`, ">bot</name>", `to="peer@example.net/x"`}},
-		{"handler leaves it", answering, "set", []string{`type="error"`, "service-unavailable"}},
+		{"handler leaves it", answering, "set", []string{"type='error'", "service-unavailable", "to='peer@example.net/x'"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			noLeaks(t)
