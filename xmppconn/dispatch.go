@@ -64,7 +64,7 @@ func (c *Connection) deliver(l *link, r root, elem []byte) {
 		}
 	case r.Name.Local == "iq" && needsAnswer(r.attr("type")) && l != nil:
 		// Nobody handles it; an IQ request still gets its answer
-		// (RFC 6120 §8.2.3), written off the read loop.
+		// (RFC 6120 §8.2.3), written off the processor.
 		c.owe(l, serviceUnavailable(r))
 	}
 }

@@ -5,7 +5,7 @@ package xmppconn
 // the Handler does. The Jitsi semantics hook in here: answers to the IQs of
 // the Jitsi helpers, the properties push and disco#info results of the
 // domain (properties.go, lobby.go), and room presences (room.go). It runs on
-// the read loop: it must not block.
+// the processor (session.go): it must not block.
 func (c *Connection) inspect(r root, elem []byte) {
 	switch r.Name.Local {
 	case "iq":

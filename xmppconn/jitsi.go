@@ -99,7 +99,7 @@ type jitsiState struct {
 // pendingIQ is an IQ sent by this package, waiting for its answer.
 type pendingIQ struct {
 	to     jid.JID
-	answer func(r root, elem []byte) // called once, on the read loop; must not block
+	answer func(r root, elem []byte) // called once, on the processor; must not block
 }
 
 // lifeLocked returns the channel closed when the connection ends.
@@ -166,7 +166,7 @@ func (j *jitsiState) forgetLocked(id string) {
 }
 
 // sendIQ sends an IQ get or set to to and arranges for answer to be called
-// with the reply (result or error) on the read loop. It returns the IQ's id
+// with the reply (result or error) on the processor. It returns the IQ's id
 // (for forgetIQ) and the channel closed if the connection ends first.
 func (c *Connection) sendIQ(ctx context.Context, typ stanza.IQType, to jid.JID, payload xml.TokenReader, answer func(root, []byte)) (string, <-chan struct{}, error) {
 	id := idPrefix + newID()

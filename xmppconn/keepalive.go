@@ -12,7 +12,7 @@ var ErrPingTimeout = errors.New("xmppconn: server stopped answering pings")
 
 // keepalive is the liveness state of one link, guarded by its kmu. It runs
 // on a timer, not in a goroutine of its own: an idle session holds a timer,
-// and a goroutine only while a check runs or while answers the read loop
+// and a goroutine only while a check runs or while answers the processor
 // owes the server are being written.
 //
 // Every interval without inbound data the client pings the server
@@ -182,9 +182,9 @@ func (c *Connection) pongArrived(l *link, id string) {
 	l.rearmLocked(time.Now().Add(c.cfg.Ping.Interval))
 }
 
-// owe queues an answer for a payer to send, without blocking: the read
-// loop must keep reading whatever the writer does. When the queue is full
-// the answer is dropped; the server asks again.
+// owe queues an answer for a payer to send, without blocking: the processor
+// must keep taking the server's acks whatever the writer does. When the
+// queue is full the answer is dropped; the server asks again.
 func (c *Connection) owe(l *link, elem []byte) {
 	select {
 	case l.ctrl <- elem:
@@ -216,7 +216,7 @@ func (c *Connection) payIfDue(l *link) {
 	go c.payDebts(l)
 }
 
-// payDebts writes what the read loop owes until the queue is empty.
+// payDebts writes what the processor owes until the queue is empty.
 func (c *Connection) payDebts(l *link) {
 	defer l.leave()
 	for {

@@ -43,7 +43,7 @@ func (c *Connection) checkLobby(info *discoInfo) {
 }
 
 // askLobby sends disco#info to the lobby component; its answer is handled on
-// the read loop.
+// the processor.
 func (c *Connection) askLobby(lobby jid.JID) {
 	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
 	defer cancel()

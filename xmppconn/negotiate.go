@@ -222,7 +222,7 @@ func (n *negotiator) bindSession(ctx context.Context, hdr transport.Header, f fe
 	sm := f.SM != nil && !n.cfg.StreamManagement.Disabled
 	if sm {
 		// Sent right behind the bind result, without waiting for <enabled/>:
-		// the read loop takes the answer, and a refusal keeps the session.
+		// the processor takes the answer, and a refusal keeps the session.
 		if err := n.write(ctx, smEnable); err != nil {
 			return nil, err
 		}

@@ -46,8 +46,8 @@ type outbox struct {
 	id        string // the SM-ID, for <resume previd=…/>
 	resumable bool
 
-	// The latest <a h='…'/> from the read loop, applied under mu at the next
-	// send: the read loop never waits for the writer, which may be blocked
+	// The latest <a h='…'/> from the processor, applied under mu at the next
+	// send: the processor never waits for the writer, which may be blocked
 	// on a full connection that only reading can drain.
 	serverH    atomic.Uint32
 	hasServerH atomic.Bool

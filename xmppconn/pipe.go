@@ -12,7 +12,7 @@ import (
 )
 
 // stanzaPipe is the byte stream a mellium Session reads and writes once the
-// session is negotiated. Inbound, the read loop hands it whole stanzas;
+// session is negotiated. Inbound, the dispatcher hands it whole stanzas;
 // outbound, it cuts what mellium's encoder writes back into whole elements and
 // passes each to send, so a transport always gets exactly one complete
 // element at a time, whatever the encoder's buffering.

@@ -215,7 +215,7 @@ func (c *Connection) inspectDiscoResult(r root, elem []byte) {
 
 // applyDiscoInfo takes in what a disco#info query of the domain tells: the
 // server properties (PropertiesUpdated) and the lobby (DisplayNameRequired).
-// It runs on the read loop (or on the connecting goroutine for the stanzas
+// It runs on the processor (or on the connecting goroutine for the stanzas
 // that came during negotiation).
 func (c *Connection) applyDiscoInfo(info *discoInfo) {
 	if props := info.serverProperties(); props != nil {
@@ -229,7 +229,7 @@ func (c *Connection) applyDiscoInfo(info *discoInfo) {
 }
 
 // queryProperties asks the domain for its disco#info, for a session that got
-// no properties push. The answer is handled on the read loop; nothing waits
+// no properties push. The answer is handled on the processor; nothing waits
 // for it.
 func (c *Connection) queryProperties() {
 	domain := c.JID().Domain()

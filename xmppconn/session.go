@@ -20,7 +20,7 @@ import (
 // link is one live stream: a transport with its read and ping loops.
 type link struct {
 	tc   transport.Conn
-	ctrl chan []byte   // answers the read loop owes the server, written by payDebts
+	ctrl chan []byte   // answers the processor owes the server, written by payDebts
 	rx   atomic.Int64  // UnixNano of the last element received
 	stop chan struct{} // closed when the stream is no longer the live one
 	once sync.Once
