@@ -67,3 +67,31 @@ func ExampleDial() {
 	// sid: s1 from: example.com
 	// <stream:features xmlns:stream='http://etherx.jabber.org/streams'><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>ANONYMOUS</mechanism></mechanisms></stream:features>
 }
+
+// A group of sessions with a connection pool of their own, with the settings
+// of the default client (quick acknowledgements, small buffers).
+func ExampleNewHTTPClient() {
+	srv, stop := exampleServer()
+	defer stop()
+	ctx := context.Background()
+
+	hc := bosh.NewHTTPClient()
+	defer hc.CloseIdleConnections() // when the group is done
+	for range 2 {
+		c, err := bosh.Dial(ctx, srv.URL+"/http-bind", "example.com", &bosh.Options{HTTPClient: hc})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		hdr, err := c.Open(ctx, false)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println("sid:", hdr.ID)
+		_ = c.Close(ctx)
+	}
+	// Output:
+	// sid: s1
+	// sid: s1
+}
