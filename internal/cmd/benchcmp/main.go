@@ -198,14 +198,19 @@ type connectFunc = func(ctx context.Context) (time.Duration, func() error, error
 // ourConnect connects with xmppconn to url, with the default HTTP client
 // (ws:// and http:// need no CA), and disconnects.
 func ourConnect(url, domain, mech string) connectFunc {
-	cfg := xmppconn.Config{
+	return connectWith(ourConfig(url, domain, mech))
+}
+
+// ourConfig is xmppconn's configuration for the benchmark account: its
+// defaults, with the one mechanism.
+func ourConfig(url, domain, mech string) xmppconn.Config {
+	return xmppconn.Config{
 		URL:         url,
 		Domain:      domain,
 		Credentials: auth.Credentials{Username: user, Password: auth.NewSecret(password)},
 		Mechanisms:  []string{mech},
 		AllowPlain:  mech == "PLAIN",
 	}
-	return connectWith(cfg)
 }
 
 // connectWith connects with xmppconn and cfg, and disconnects.
@@ -224,16 +229,11 @@ func connectWith(cfg xmppconn.Config) connectFunc {
 // no stream management, no pings, no Jitsi properties query. It shows what
 // those features cost.
 func ourBareConnect(url, domain, mech string) connectFunc {
-	return connectWith(xmppconn.Config{
-		URL:              url,
-		Domain:           domain,
-		Credentials:      auth.Credentials{Username: user, Password: auth.NewSecret(password)},
-		Mechanisms:       []string{mech},
-		AllowPlain:       mech == "PLAIN",
-		StreamManagement: xmppconn.StreamManagementConfig{Disabled: true},
-		Ping:             xmppconn.PingConfig{Disabled: true},
-		Jitsi:            xmppconn.JitsiConfig{NoPropertiesQuery: true},
-	})
+	cfg := ourConfig(url, domain, mech)
+	cfg.StreamManagement.Disabled = true
+	cfg.Ping.Disabled = true
+	cfg.Jitsi.NoPropertiesQuery = true
+	return connectWith(cfg)
 }
 
 // melliumFeatures returns the stream features of mellium's raw client:
