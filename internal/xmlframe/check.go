@@ -27,31 +27,40 @@ import (
 // take time linear in len(elem), however many attributes or prefix
 // declarations a server puts on one element.
 func Check(elem []byte, l transport.Limits) error {
+	_, err := check(elem, l, false)
+	return err
+}
+
+// check is Check, and CheckLenient when lenient is true; tolerated reports
+// that the root is a stream:error whose stream prefix is undeclared.
+func check(elem []byte, l transport.Limits, lenient bool) (tolerated bool, err error) {
 	l = l.WithDefaults()
 	elem = trimSpace(elem)
 	if len(elem) > l.MaxElementSize {
-		return &transport.LimitError{What: "element size", Limit: l.MaxElementSize}
+		return false, &transport.LimitError{What: "element size", Limit: l.MaxElementSize}
 	}
 	if len(elem) == 0 {
-		return &SyntaxError{Op: "check", Offset: -1, Msg: "no element"}
+		return false, &SyntaxError{Op: "check", Offset: -1, Msg: "no element"}
 	}
 	if checkFast(elem, l.MaxDepth) {
-		return nil
+		return false, nil
 	}
-	return checkFull(elem, l)
+	return checkFull(elem, l, lenient)
 }
 
-// checkFull is Check's full path for a trimmed, non-empty elem within the
-// size bound: encoding/xml's tokenizer and the rules XMPP adds.
-func checkFull(elem []byte, l transport.Limits) error {
+// checkFull is check's full path for a trimmed, non-empty elem within the
+// size bound: encoding/xml's tokenizer and the rules XMPP adds. With lenient,
+// a root stream:error may leave its prefix undeclared (tolerated is then
+// true); nothing else may.
+func checkFull(elem []byte, l transport.Limits, lenient bool) (tolerated bool, err error) {
 	d := xml.NewDecoder(bytes.NewReader(elem))
 	var (
 		stack  []xml.Name   // raw names of the open elements
 		scopes prefixScopes // declared prefixes
 		done   bool         // the root element ended
 	)
-	fail := func(msg string) error {
-		return &SyntaxError{Op: "check", Offset: d.InputOffset(), Msg: msg}
+	fail := func(msg string) (bool, error) {
+		return false, &SyntaxError{Op: "check", Offset: d.InputOffset(), Msg: msg}
 	}
 	for {
 		tok, err := d.RawToken()
@@ -59,10 +68,10 @@ func checkFull(elem []byte, l transport.Limits) error {
 			if !done {
 				return fail("unexpected end of element")
 			}
-			return nil
+			return tolerated, nil
 		}
 		if err != nil {
-			return &SyntaxError{Op: "check", Offset: d.InputOffset(), Msg: "malformed element", Err: err}
+			return false, &SyntaxError{Op: "check", Offset: d.InputOffset(), Msg: "malformed element", Err: err}
 		}
 		if done {
 			if cd, ok := tok.(xml.CharData); ok && len(trimSpace(cd)) == 0 {
@@ -73,7 +82,7 @@ func checkFull(elem []byte, l transport.Limits) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if len(stack) == l.MaxDepth {
-				return &transport.LimitError{What: "nesting depth", Limit: l.MaxDepth}
+				return false, &transport.LimitError{What: "nesting depth", Limit: l.MaxDepth}
 			}
 			stack = append(stack, t.Name)
 			if !validQName(t.Name) {
@@ -94,7 +103,10 @@ func checkFull(elem []byte, l transport.Limits) error {
 				return fail("duplicate attribute " + rawName(dup))
 			}
 			if !scopes.declared(t.Name.Space, true) {
-				return fail("undeclared prefix " + t.Name.Space)
+				if !lenient || len(stack) != 1 || t.Name != undeclaredStreamError {
+					return fail("undeclared prefix " + t.Name.Space)
+				}
+				tolerated = true
 			}
 			for _, a := range t.Attr {
 				if !scopes.declared(a.Name.Space, false) {

@@ -169,7 +169,7 @@ func FuzzCheck(f *testing.F) {
 		if trimmed := trimSpace(elem); len(trimmed) > 0 {
 			for _, depth := range []int{1, 2, 16} {
 				if checkFast(trimmed, depth) {
-					if err := checkFull(trimmed, transport.Limits{MaxElementSize: 1 << 16, MaxDepth: depth}); err != nil {
+					if _, err := checkFull(trimmed, transport.Limits{MaxElementSize: 1 << 16, MaxDepth: depth}, false); err != nil {
 						t.Fatalf("checkFast(%q, %d) accepted what the full check refuses: %v", trimmed, depth, err)
 					}
 				}
@@ -198,5 +198,69 @@ func FuzzCheck(f *testing.F) {
 			tok, err = d.Token()
 		}
 		t.Fatalf("no element in %q: %v", ns, err)
+	})
+}
+
+// FuzzCheckLenient runs CheckLenient on arbitrary bytes: no panic, errors
+// typed, the input never modified, everything Check accepts handed on as it
+// is, and anything else it accepts is a stream:error that Check accepts once
+// the stream prefix is declared, with nothing changed but that declaration.
+func FuzzCheckLenient(f *testing.F) {
+	for _, s := range []string{
+		prosody13StreamError,
+		"<stream:error/>",
+		" \n<stream:error ><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>é</text></stream:error>\t",
+		"<stream:error xmlns:stream='http://etherx.jabber.org/streams'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>",
+		"<stream:error><stream:text/></stream:error>",
+		"<stream:error stream:x='1'/>",
+		"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
+		"<message to='a'><body>x</body></message>",
+	} {
+		f.Add([]byte(s))
+	}
+	limits := transport.Limits{MaxElementSize: 1 << 16, MaxDepth: 16}
+	f.Fuzz(func(t *testing.T, elem []byte) {
+		in := bytes.Clone(elem)
+		out, err := CheckLenient(elem, limits)
+		if !bytes.Equal(in, elem) {
+			t.Fatalf("CheckLenient modified its input %q to %q", in, elem)
+		}
+		strict := Check(elem, limits)
+		if err != nil {
+			var (
+				se *SyntaxError
+				le *transport.LimitError
+			)
+			if !errors.As(err, &se) && !errors.As(err, &le) {
+				t.Fatalf("CheckLenient(%q) = %T %v, want *SyntaxError or *transport.LimitError", elem, err, err)
+			}
+			if strict == nil {
+				t.Fatalf("CheckLenient(%q) = %v, but Check accepts it", elem, err)
+			}
+			return
+		}
+		if strict == nil {
+			if !bytes.Equal(out, elem) {
+				t.Fatalf("CheckLenient(%q) = %q, want it unchanged", elem, out)
+			}
+			return
+		}
+		if len(out) != len(elem)+len(streamPrefixDecl) || !bytes.Equal(bytes.Replace(out, []byte(streamPrefixDecl), nil, 1), elem) {
+			t.Fatalf("CheckLenient(%q) = %q: more than the declaration changed", elem, out)
+		}
+		if err := Check(out, transport.Limits{MaxElementSize: 1<<16 + len(streamPrefixDecl), MaxDepth: 16}); err != nil {
+			t.Fatalf("CheckLenient(%q) = %q fails Check: %v", elem, out, err)
+		}
+		start, ok := StartTag(out)
+		if !ok {
+			d := xml.NewDecoder(bytes.NewReader(trimSpace(out)))
+			tok, err := d.Token()
+			if start, ok = tok.(xml.StartElement); !ok {
+				t.Fatalf("CheckLenient(%q) = %q: no root start tag first (%T, %v)", elem, out, tok, err)
+			}
+		}
+		if start.Name != (xml.Name{Space: streamsNS, Local: "error"}) {
+			t.Fatalf("CheckLenient(%q) tolerated root %v", elem, start.Name)
+		}
 	})
 }
