@@ -4,8 +4,11 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"math"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/xmppconn/xmppconn/transport"
 )
 
 // xmlNS is the namespace bound to the reserved xml prefix.
@@ -33,7 +36,22 @@ const streamsNS = "http://etherx.jabber.org/streams"
 // self-closing.
 //
 // On error dst is returned with whatever was appended so far.
+//
+// Because every element declares what it uses, the output can be far larger
+// than the input it was read from: a namespace declared once on a wrapper
+// (a BOSH <body/>) is declared again on each element that uses it. On
+// server input use AppendElementLimit.
 func AppendElement(dst []byte, start xml.StartElement, r xml.TokenReader, defaultNS string) ([]byte, error) {
+	return AppendElementLimit(dst, start, r, defaultNS, math.MaxInt)
+}
+
+// AppendElementLimit is AppendElement with a bound on the result: when dst
+// would grow beyond max bytes (its length, including what it held before
+// the call, so that one bound can cover several elements appended in turn),
+// it stops with a *transport.LimitError (What "element size", Limit max), the
+// element unfinished, and returns dst as it is. dst may exceed max by one
+// attribute or token at most when that happens.
+func AppendElementLimit(dst []byte, start xml.StartElement, r xml.TokenReader, defaultNS string, max int) ([]byte, error) {
 	type frame struct {
 		local    string // the local name, to match the end tag
 		qname    string // the name as written, with its prefix if any
@@ -47,7 +65,9 @@ func AppendElement(dst []byte, start xml.StartElement, r xml.TokenReader, defaul
 		open  bool     // a start tag is written up to its attributes, not closed
 	)
 
-	writeStart := func(t xml.StartElement) {
+	// writeStart writes t up to its attributes; false means dst grew
+	// beyond max.
+	writeStart := func(t xml.StartElement) bool {
 		ns := t.Name.Space
 		if ns == "" {
 			ns = defaultNS
@@ -96,8 +116,15 @@ func AppendElement(dst []byte, start xml.StartElement, r xml.TokenReader, defaul
 				}
 				dst = appendAttr(dst, prefix, a.Name.Local, a.Value)
 			}
+			if len(dst) > max {
+				return false
+			}
 		}
 		open = true
+		return len(dst) <= max
+	}
+	tooLarge := func() error {
+		return &transport.LimitError{What: "element size", Limit: max}
 	}
 	closeStart := func() {
 		if open {
@@ -106,7 +133,9 @@ func AppendElement(dst []byte, start xml.StartElement, r xml.TokenReader, defaul
 		}
 	}
 
-	writeStart(start)
+	if !writeStart(start) {
+		return dst, tooLarge()
+	}
 	for len(stack) > 0 {
 		tok, err := r.Token()
 		if err != nil {
@@ -118,7 +147,9 @@ func AppendElement(dst []byte, start xml.StartElement, r xml.TokenReader, defaul
 		switch t := tok.(type) {
 		case xml.StartElement:
 			closeStart()
-			writeStart(t)
+			if !writeStart(t) {
+				return dst, tooLarge()
+			}
 		case xml.EndElement:
 			top := stack[len(stack)-1]
 			if t.Name.Local != top.local {
@@ -142,6 +173,9 @@ func AppendElement(dst []byte, start xml.StartElement, r xml.TokenReader, defaul
 			return dst, &SyntaxError{Op: "append", Offset: -1, Msg: "processing instruction not allowed"}
 		case xml.Directive:
 			return dst, &SyntaxError{Op: "append", Offset: -1, Msg: "DOCTYPE or directive not allowed"}
+		}
+		if len(dst) > max {
+			return dst, tooLarge()
 		}
 	}
 	return dst, nil
