@@ -30,7 +30,7 @@ const checkGrowth = len(" xmlns:stream='http://etherx.jabber.org/streams'")
 // message on arbitrary bytes: no panic, errors typed (a *transport.LimitError,
 // or a *ProtocolError wrapping an *xmlframe.SyntaxError), and what is handed
 // on is bounded by the message, passes the strict check, has a namespace on
-// its root (unless the server wrote xmlns=''), and is classified as <open/> or <close/> exactly when its root
+// its root (unless the server wrote xmlns=”), and is classified as <open/> or <close/> exactly when its root
 // is one, with the attributes the root carries.
 func FuzzCheckMessage(f *testing.F) {
 	for _, s := range []string{
@@ -111,7 +111,7 @@ func FuzzCheckMessage(f *testing.F) {
 	})
 }
 
-// emptyDefaultNS reports whether s says xmlns='' (no namespace), which
+// emptyDefaultNS reports whether s says xmlns=” (no namespace), which
 // checkMessage leaves as the server wrote it.
 func emptyDefaultNS(s xml.StartElement) bool {
 	for _, a := range s.Attr {
