@@ -30,8 +30,9 @@ const checkGrowth = len(" xmlns:stream='http://etherx.jabber.org/streams'")
 // message on arbitrary bytes: no panic, errors typed (a *transport.LimitError,
 // or a *ProtocolError wrapping an *xmlframe.SyntaxError), and what is handed
 // on is bounded by the message, passes the strict check, has a namespace on
-// its root (unless the server wrote xmlns=”), and is classified as <open/> or <close/> exactly when its root
-// is one, with the attributes the root carries.
+// its root (unless the server declared the empty default namespace), and is
+// classified as <open/> or <close/> exactly when its root is one, with the
+// attributes the root carries.
 func FuzzCheckMessage(f *testing.F) {
 	for _, s := range []string{
 		serverOpen,
