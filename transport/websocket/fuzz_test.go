@@ -112,8 +112,8 @@ func FuzzCheckMessage(f *testing.F) {
 	})
 }
 
-// emptyDefaultNS reports whether s says xmlns=” (no namespace), which
-// checkMessage leaves as the server wrote it.
+// emptyDefaultNS reports whether s declares the empty default namespace (no
+// namespace), which checkMessage leaves as the server wrote it.
 func emptyDefaultNS(s xml.StartElement) bool {
 	for _, a := range s.Attr {
 		if a.Name.Space == "" && a.Name.Local == "xmlns" && a.Value == "" {
