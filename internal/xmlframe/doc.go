@@ -7,9 +7,9 @@
 // AppendElementLimit serialize a decoded element as self-contained XML with
 // every namespace declared on it, and EnsureNamespace gives a bare root
 // element a default namespace. Every check takes time linear in its input.
-// It is not an XML parser or an XMPP library: it knows nothing of stanzas,
-// streams or transports beyond the limits it enforces, and it is internal
-// because its API may change.
+// It is not an XML parser or an XMPP library: it knows nothing of stanzas or
+// transports beyond the limits it enforces, and of streams only the stream
+// prefix; it is internal because its API may change.
 //
 // A Splitter in front of a WebSocket:
 //
