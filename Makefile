@@ -6,7 +6,7 @@ GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: all prosody build test demo bench lint
+.PHONY: all prosody build test fuzz demo bench lint
 
 all: lint test
 
@@ -39,12 +39,15 @@ prosody:
 build:
 	$(GO) build -o bin/xmppconn ./cmd/xmppconn
 
-# Unit, integration (real Prosody) and race tests in one run. A short fuzz
-# run per fuzz target goes after the go test line. The fuzz runs are bounded
-# by a count of inputs (a few seconds each here), not by time: with a time
-# bound, Go's fuzz coordinator can report its own deadline as a failure
-# ("context deadline exceeded") when it ends, having found nothing.
+# Fuzz runs are bounded by a count of inputs (a few seconds each here), not
+# by time: with a time bound, Go's fuzz coordinator can report its own
+# deadline as a failure ("context deadline exceeded") when it ends, having
+# found nothing. Override it as `make fuzz FUZZ_INPUTS=200000x`.
 FUZZ_INPUTS = 20000x
+
+# Unit, integration (real Prosody) and race tests in one run; go test also
+# runs every fuzz target's seed corpus (testdata/fuzz). A short fuzz run of a
+# few targets goes after the go test line; `make fuzz` runs them all.
 test: prosody
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
@@ -53,6 +56,21 @@ test: prosody
 	$(GO) test -run='^$$' -fuzz='^FuzzParseHostMetaJSON$$' -fuzztime=$(FUZZ_INPUTS) ./transport
 	$(GO) test -run='^$$' -fuzz='^FuzzStartTag$$' -fuzztime=$(FUZZ_INPUTS) ./internal/xmlframe
 	$(GO) test -run='^$$' -fuzz='^FuzzCheck$$' -fuzztime=$(FUZZ_INPUTS) ./internal/xmlframe
+
+# Every fuzz target of every package, found with go test -list (so that a new
+# one is never left out), FUZZ_INPUTS inputs each: go test fuzzes one target
+# of one package at a time. An input that fails is written to the package's
+# testdata/fuzz/TARGET, where go test runs it from then on.
+fuzz:
+	@set -e; \
+	for pkg in $$($(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do \
+		list=$$($(GO) test -list='^Fuzz' $$pkg); \
+		targets=$$(echo "$$list" | grep '^Fuzz' || true); \
+		for target in $$targets; do \
+			echo "fuzz: $$pkg $$target"; \
+			$(GO) test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZ_INPUTS) $$pkg; \
+		done; \
+	done
 
 demo: prosody build
 	$(GO) run ./internal/cmd/demo ./bin/xmppconn

@@ -458,13 +458,15 @@ func TestExchangeOutOfOrder(t *testing.T) {
 }
 
 // FuzzExchangeServerFirst feeds arbitrary server-first-messages to a SCRAM
-// exchange: it must return (not hang, not panic).
+// exchange: it must return (not hang, not panic), with an error that wraps
+// ErrChallengeRejected and does not show the password, or a response
+// bounded by the message.
 func FuzzExchangeServerFirst(f *testing.F) {
 	for _, s := range []string{"r=NONCE,s=c2FsdA==,i=8", "r=NONCE,s=c2FsdA==,i=8,", "x", "r=NONCE,s=c2FsdA==,i=8,a", "m=x", "r=NONCE,s=,i=1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, msg string) {
-		ex, err := NewExchange([]string{"SCRAM-SHA-1"}, Credentials{Username: "alice", Password: NewSecret("pw")}, Policy{MaxIterations: 16})
+		ex, err := NewExchange([]string{"SCRAM-SHA-1"}, Credentials{Username: "alice", Password: NewSecret(testPassword)}, Policy{MaxIterations: 16})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -473,8 +475,18 @@ func FuzzExchangeServerFirst(f *testing.F) {
 			t.Fatal(err)
 		}
 		msg = strings.ReplaceAll(msg, "NONCE", clientNonce(t, first))
-		if _, err := ex.Step([]byte(msg)); err == nil {
-			ex.Finish([]byte("v=AAAA"))
+		resp, err := ex.Step([]byte(msg))
+		if err != nil {
+			if !errors.Is(err, ErrChallengeRejected) || leaks(err.Error()) {
+				t.Fatalf("Step(%q) = %v: want ErrChallengeRejected, without the password", msg, err)
+			}
+			return
+		}
+		if len(resp) > 256+len(msg) {
+			t.Fatalf("Step(%q) = %d bytes", msg, len(resp))
+		}
+		if err := ex.Finish([]byte("v=AAAA")); !errors.Is(err, ErrServerSignature) {
+			t.Fatalf("Finish with a wrong signature = %v, want ErrServerSignature", err)
 		}
 	})
 }

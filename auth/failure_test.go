@@ -154,6 +154,9 @@ func TestParseFailureMalformed(t *testing.T) {
 	}
 }
 
+// FuzzParseFailure reads arbitrary bytes as a SASL <failure/>: exactly one
+// of a FailureError and an error wrapping ErrMalformedFailure, fields no
+// larger than the input, and errors.Is consistent with the condition.
 func FuzzParseFailure(f *testing.F) {
 	for _, s := range []string{
 		"<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized/><text xml:lang='en'>x</text></failure>",
@@ -168,8 +171,26 @@ func FuzzParseFailure(f *testing.F) {
 		if (fe == nil) == (err == nil) {
 			t.Fatalf("ParseFailure = %v, %v: want exactly one", fe, err)
 		}
-		if fe != nil && fe.Condition == "" {
+		if err != nil {
+			if !errors.Is(err, ErrMalformedFailure) {
+				t.Fatalf("ParseFailure(%q): %v does not wrap ErrMalformedFailure", elem, err)
+			}
+			return
+		}
+		if fe.Condition == "" {
 			t.Fatal("FailureError without condition")
 		}
+		// Everything comes from the element: no more than it holds.
+		if n := len(fe.Condition) + len(fe.Text) + len(fe.Lang); n > len(elem) {
+			t.Fatalf("ParseFailure(%q) = %d bytes of fields", elem, n)
+		}
+		if !strings.HasPrefix(fe.Error(), "sasl: "+fe.Condition) {
+			t.Fatalf("Error() = %q", fe.Error())
+		}
+		sentinel, known := conditions[fe.Condition]
+		if known != errors.Is(fe, sentinel) || !known && errors.Is(fe, ErrNotAuthorized) {
+			t.Fatalf("errors.Is disagrees with condition %q", fe.Condition)
+		}
+		_ = TokenExpiredFailure(fe)
 	})
 }

@@ -156,16 +156,23 @@ func TestEndpointSecure(t *testing.T) {
 	}
 }
 
-// checkEndpoints holds for every endpoint a parser returns.
-func checkEndpoints(t *testing.T, eps []Endpoint) {
+// checkEndpoints holds for every endpoint a parser returns from body: each
+// is valid, and together they are no larger than body (each URL is decoded
+// from its own href).
+func checkEndpoints(t *testing.T, body []byte, eps []Endpoint) {
 	t.Helper()
+	n := 0
 	for _, ep := range eps {
+		n += len(ep.URL)
 		if ep.Kind != KindWebSocket && ep.Kind != KindBOSH {
 			t.Fatalf("endpoint of kind %q", ep.Kind)
 		}
 		if _, ok := linkEndpoint(map[string]string{KindWebSocket: RelWebSocket, KindBOSH: RelBOSH}[ep.Kind], ep.URL); !ok {
 			t.Fatalf("endpoint %q does not pass linkEndpoint again", ep.URL)
 		}
+	}
+	if n > len(body) {
+		t.Fatalf("%d bytes of endpoints from a %d-byte document", n, len(body))
 	}
 }
 
@@ -183,7 +190,7 @@ func FuzzParseXRD(f *testing.F) {
 			}
 			return
 		}
-		checkEndpoints(t, eps)
+		checkEndpoints(t, body, eps)
 	})
 }
 
@@ -200,6 +207,6 @@ func FuzzParseHostMetaJSON(f *testing.F) {
 			}
 			return
 		}
-		checkEndpoints(t, eps)
+		checkEndpoints(t, body, eps)
 	})
 }

@@ -4,8 +4,11 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"math"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/xmppconn/xmppconn/transport"
 )
 
 // xmlNS is the namespace bound to the reserved xml prefix.
@@ -33,7 +36,22 @@ const streamsNS = "http://etherx.jabber.org/streams"
 // self-closing.
 //
 // On error dst is returned with whatever was appended so far.
+//
+// Because every element declares what it uses, the output can be far larger
+// than the input it was read from: a namespace declared once on a wrapper
+// (a BOSH <body/>) is declared again on each element that uses it. On
+// server input use AppendElementLimit.
 func AppendElement(dst []byte, start xml.StartElement, r xml.TokenReader, defaultNS string) ([]byte, error) {
+	return AppendElementLimit(dst, start, r, defaultNS, math.MaxInt)
+}
+
+// AppendElementLimit is AppendElement with a bound on the result: when dst
+// would grow beyond max bytes (its length, including what it held before
+// the call, so that one bound can cover several elements appended in turn),
+// it stops with a *transport.LimitError (What "element size", Limit max), the
+// element unfinished, and returns dst as it is. dst may exceed max by one
+// attribute or token at most when that happens.
+func AppendElementLimit(dst []byte, start xml.StartElement, r xml.TokenReader, defaultNS string, max int) ([]byte, error) {
 	type frame struct {
 		local    string // the local name, to match the end tag
 		qname    string // the name as written, with its prefix if any
@@ -42,12 +60,14 @@ func AppendElement(dst []byte, start xml.StartElement, r xml.TokenReader, defaul
 	}
 	var (
 		stack []frame
-		bound []binding // attribute prefixes in scope
-		next  = 1       // the number of the next generated prefix
-		open  bool      // a start tag is written up to its attributes, not closed
+		bound bindings // prefixes in scope
+		next  = 1      // the number of the next generated prefix
+		open  bool     // a start tag is written up to its attributes, not closed
 	)
 
-	writeStart := func(t xml.StartElement) {
+	// writeStart writes t up to its attributes; false means dst grew
+	// beyond max.
+	writeStart := func(t xml.StartElement) bool {
 		ns := t.Name.Space
 		if ns == "" {
 			ns = defaultNS
@@ -56,16 +76,16 @@ func AppendElement(dst []byte, start xml.StartElement, r xml.TokenReader, defaul
 		if len(stack) > 0 {
 			parentNS = stack[len(stack)-1].ns
 		}
-		f := frame{local: t.Name.Local, qname: t.Name.Local, ns: ns, prefixes: len(bound)}
+		f := frame{local: t.Name.Local, qname: t.Name.Local, ns: ns, prefixes: bound.len()}
 		declare := ns != parentNS
 		if ns == streamsNS {
 			// Stream-level elements keep their conventional prefix, as
 			// servers write them over WebSocket.
 			f.qname, f.ns = "stream:"+t.Name.Local, parentNS
-			_, declare = lookup(bound, streamsNS)
+			_, declare = bound.lookup(streamsNS)
 			declare = !declare
 			if declare {
-				bound = append(bound, binding{prefix: "stream", ns: streamsNS})
+				bound.push("stream", streamsNS)
 			}
 		}
 		stack = append(stack, f)
@@ -87,17 +107,24 @@ func AppendElement(dst []byte, start xml.StartElement, r xml.TokenReader, defaul
 			case a.Name.Space == xmlNS || a.Name.Space == "xml":
 				dst = appendAttr(dst, "xml", a.Name.Local, a.Value)
 			default:
-				prefix, ok := lookup(bound, a.Name.Space)
+				prefix, ok := bound.lookup(a.Name.Space)
 				if !ok {
 					prefix = "ns" + strconv.Itoa(next)
 					next++
-					bound = append(bound, binding{prefix: prefix, ns: a.Name.Space})
+					bound.push(prefix, a.Name.Space)
 					dst = appendAttr(dst, "xmlns", prefix, a.Name.Space)
 				}
 				dst = appendAttr(dst, prefix, a.Name.Local, a.Value)
 			}
+			if len(dst) > max {
+				return false
+			}
 		}
 		open = true
+		return len(dst) <= max
+	}
+	tooLarge := func() error {
+		return &transport.LimitError{What: "element size", Limit: max}
 	}
 	closeStart := func() {
 		if open {
@@ -106,7 +133,9 @@ func AppendElement(dst []byte, start xml.StartElement, r xml.TokenReader, defaul
 		}
 	}
 
-	writeStart(start)
+	if !writeStart(start) {
+		return dst, tooLarge()
+	}
 	for len(stack) > 0 {
 		tok, err := r.Token()
 		if err != nil {
@@ -118,7 +147,9 @@ func AppendElement(dst []byte, start xml.StartElement, r xml.TokenReader, defaul
 		switch t := tok.(type) {
 		case xml.StartElement:
 			closeStart()
-			writeStart(t)
+			if !writeStart(t) {
+				return dst, tooLarge()
+			}
 		case xml.EndElement:
 			top := stack[len(stack)-1]
 			if t.Name.Local != top.local {
@@ -132,7 +163,7 @@ func AppendElement(dst []byte, start xml.StartElement, r xml.TokenReader, defaul
 				dst = append(dst, top.qname...)
 				dst = append(dst, '>')
 			}
-			bound = bound[:top.prefixes]
+			bound.truncate(top.prefixes)
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
 			closeStart()
@@ -143,19 +174,60 @@ func AppendElement(dst []byte, start xml.StartElement, r xml.TokenReader, defaul
 		case xml.Directive:
 			return dst, &SyntaxError{Op: "append", Offset: -1, Msg: "DOCTYPE or directive not allowed"}
 		}
+		if len(dst) > max {
+			return dst, tooLarge()
+		}
 	}
 	return dst, nil
 }
 
-// binding is a generated attribute prefix and its namespace.
+// binding is a prefix declared by AppendElement and its namespace.
 type binding struct {
 	prefix, ns string
 }
 
-func lookup(bound []binding, ns string) (string, bool) {
-	for i := len(bound) - 1; i >= 0; i-- {
-		if bound[i].ns == ns {
-			return bound[i].prefix, true
+// bindings holds the prefixes AppendElement declared on the open elements. A
+// namespace is bound at most once at a time (a prefix is generated only for a
+// namespace not bound yet), so it maps each namespace to one prefix.
+type bindings struct {
+	stack []binding         // outermost first
+	index map[string]string // namespace to prefix for stack; nil while the stack is small
+}
+
+func (b *bindings) len() int { return len(b.stack) }
+
+func (b *bindings) push(prefix, ns string) {
+	b.stack = append(b.stack, binding{prefix: prefix, ns: ns})
+	switch {
+	case b.index != nil:
+		b.index[ns] = prefix
+	case len(b.stack) > smallSet:
+		b.index = make(map[string]string, 2*len(b.stack))
+		for _, x := range b.stack {
+			b.index[x.ns] = x.prefix
+		}
+	}
+}
+
+// truncate drops the bindings after the first n.
+func (b *bindings) truncate(n int) {
+	if b.index != nil {
+		for _, x := range b.stack[n:] {
+			delete(b.index, x.ns)
+		}
+	}
+	b.stack = b.stack[:n]
+}
+
+// lookup returns the prefix bound to ns.
+func (b *bindings) lookup(ns string) (string, bool) {
+	if b.index != nil {
+		p, ok := b.index[ns]
+		return p, ok
+	}
+	for _, x := range b.stack {
+		if x.ns == ns {
+			return x.prefix, true
 		}
 	}
 	return "", false

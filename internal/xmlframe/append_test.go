@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -189,4 +191,60 @@ func (r *sliceReader) Token() (xml.Token, error) {
 	t := r.toks[0]
 	r.toks = r.toks[1:]
 	return t, nil
+}
+
+// TestAppendElementLimit: the bound covers what dst held before, is exact at
+// the size of the element, and stops the amplification of a namespace
+// declared once on a wrapper and again on each child that uses it.
+func TestAppendElementLimit(t *testing.T) {
+	const elem = "<message xmlns='jabber:client' to='a'><body>hi</body></message>"
+	appendOne := func(dst []byte, max int) ([]byte, error) {
+		d := xml.NewDecoder(bytes.NewReader([]byte(elem)))
+		tok, err := d.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return AppendElementLimit(dst, tok.(xml.StartElement), d, "jabber:client", max)
+	}
+	full, err := appendOne([]byte("xx"), math.MaxInt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := appendOne([]byte("xx"), len(full)); err != nil {
+		t.Errorf("at the bound: %v", err)
+	}
+	var le *transport.LimitError
+	if _, err := appendOne([]byte("xx"), len(full)-1); !errors.As(err, &le) || le.What != "element size" || le.Limit != len(full)-1 {
+		t.Errorf("one byte over: %v, want LimitError for element size", err)
+	}
+
+	// 2,000 children of a wrapper that declares a 20 KB namespace once:
+	// each child declares it again, 40 MB without a bound.
+	long := "urn:" + strings.Repeat("x", 20000)
+	in := "<body xmlns:p='" + long + "'>" + strings.Repeat("<p:c/>", 2000) + "</body>"
+	const max = 1 << 20
+	d := xml.NewDecoder(strings.NewReader(in))
+	if _, err := d.Token(); err != nil {
+		t.Fatal(err)
+	}
+	var buf []byte
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			t.Fatalf("the bound never stopped the children: %v (%d bytes)", err, len(buf))
+		}
+		start, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		if buf, err = AppendElementLimit(buf, start, d, "jabber:client", max); err != nil {
+			if !errors.As(err, &le) {
+				t.Fatalf("AppendElementLimit = %v, want a LimitError", err)
+			}
+			break
+		}
+	}
+	if len(buf) > max+len(long)+64 {
+		t.Errorf("output grew to %d bytes, bound %d", len(buf), max)
+	}
 }

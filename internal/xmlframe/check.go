@@ -23,33 +23,44 @@ import (
 //
 // Usual stanzas and stream elements are checked by a scanner that
 // allocates nothing (about ten times faster than decoding them); anything
-// it cannot vouch for, and every error, goes through encoding/xml.
+// it cannot vouch for, and every error, goes through encoding/xml. Both
+// take time linear in len(elem), however many attributes or prefix
+// declarations a server puts on one element.
 func Check(elem []byte, l transport.Limits) error {
+	_, err := check(elem, l, false)
+	return err
+}
+
+// check is Check, and CheckLenient when lenient is true; tolerated reports
+// that the root is a stream:error whose stream prefix is undeclared.
+func check(elem []byte, l transport.Limits, lenient bool) (tolerated bool, err error) {
 	l = l.WithDefaults()
 	elem = trimSpace(elem)
 	if len(elem) > l.MaxElementSize {
-		return &transport.LimitError{What: "element size", Limit: l.MaxElementSize}
+		return false, &transport.LimitError{What: "element size", Limit: l.MaxElementSize}
 	}
 	if len(elem) == 0 {
-		return &SyntaxError{Op: "check", Offset: -1, Msg: "no element"}
+		return false, &SyntaxError{Op: "check", Offset: -1, Msg: "no element"}
 	}
 	if checkFast(elem, l.MaxDepth) {
-		return nil
+		return false, nil
 	}
-	return checkFull(elem, l)
+	return checkFull(elem, l, lenient)
 }
 
-// checkFull is Check's full path for a trimmed, non-empty elem within the
-// size bound: encoding/xml's tokenizer and the rules XMPP adds.
-func checkFull(elem []byte, l transport.Limits) error {
+// checkFull is check's full path for a trimmed, non-empty elem within the
+// size bound: encoding/xml's tokenizer and the rules XMPP adds. With lenient,
+// a root stream:error may leave its prefix undeclared (tolerated is then
+// true); nothing else may.
+func checkFull(elem []byte, l transport.Limits, lenient bool) (tolerated bool, err error) {
 	d := xml.NewDecoder(bytes.NewReader(elem))
 	var (
-		stack  []xml.Name // raw names of the open elements
-		scopes []scope    // declared prefixes, innermost last
-		done   bool       // the root element ended
+		stack  []xml.Name   // raw names of the open elements
+		scopes prefixScopes // declared prefixes
+		done   bool         // the root element ended
 	)
-	fail := func(msg string) error {
-		return &SyntaxError{Op: "check", Offset: d.InputOffset(), Msg: msg}
+	fail := func(msg string) (bool, error) {
+		return false, &SyntaxError{Op: "check", Offset: d.InputOffset(), Msg: msg}
 	}
 	for {
 		tok, err := d.RawToken()
@@ -57,10 +68,10 @@ func checkFull(elem []byte, l transport.Limits) error {
 			if !done {
 				return fail("unexpected end of element")
 			}
-			return nil
+			return tolerated, nil
 		}
 		if err != nil {
-			return &SyntaxError{Op: "check", Offset: d.InputOffset(), Msg: "malformed element", Err: err}
+			return false, &SyntaxError{Op: "check", Offset: d.InputOffset(), Msg: "malformed element", Err: err}
 		}
 		if done {
 			if cd, ok := tok.(xml.CharData); ok && len(trimSpace(cd)) == 0 {
@@ -71,33 +82,34 @@ func checkFull(elem []byte, l transport.Limits) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if len(stack) == l.MaxDepth {
-				return &transport.LimitError{What: "nesting depth", Limit: l.MaxDepth}
+				return false, &transport.LimitError{What: "nesting depth", Limit: l.MaxDepth}
 			}
 			stack = append(stack, t.Name)
 			if !validQName(t.Name) {
 				return fail("invalid name " + rawName(t.Name))
 			}
-			for i, a := range t.Attr {
+			for _, a := range t.Attr {
 				if !validQName(a.Name) {
 					return fail("invalid attribute name " + rawName(a.Name))
 				}
 				if a.Name.Space == "xmlns" && a.Value == "" {
 					return fail("empty namespace for prefix " + a.Name.Local)
 				}
-				for _, b := range t.Attr[:i] {
-					if a.Name == b.Name {
-						return fail("duplicate attribute " + rawName(a.Name))
-					}
-				}
 				if a.Name.Space == "xmlns" {
-					scopes = append(scopes, scope{prefix: a.Name.Local, depth: len(stack)})
+					scopes.push(a.Name.Local, len(stack))
 				}
 			}
-			if !declared(t.Name.Space, scopes, true) {
-				return fail("undeclared prefix " + t.Name.Space)
+			if dup, ok := duplicateAttr(t.Attr); ok {
+				return fail("duplicate attribute " + rawName(dup))
+			}
+			if !scopes.declared(t.Name.Space, true) {
+				if !lenient || len(stack) != 1 || t.Name != undeclaredStreamError {
+					return fail("undeclared prefix " + t.Name.Space)
+				}
+				tolerated = true
 			}
 			for _, a := range t.Attr {
-				if !declared(a.Name.Space, scopes, false) {
+				if !scopes.declared(a.Name.Space, false) {
 					return fail("undeclared prefix " + a.Name.Space)
 				}
 			}
@@ -109,9 +121,7 @@ func checkFull(elem []byte, l transport.Limits) error {
 				return fail("end tag " + rawName(t.Name) + " does not match " + rawName(top))
 			}
 			stack = stack[:len(stack)-1]
-			for len(scopes) > 0 && scopes[len(scopes)-1].depth > len(stack) {
-				scopes = scopes[:len(scopes)-1]
-			}
+			scopes.leave(len(stack))
 			done = len(stack) == 0
 		case xml.CharData:
 			if len(stack) == 0 {
@@ -125,29 +135,6 @@ func checkFull(elem []byte, l transport.Limits) error {
 			return fail("DOCTYPE or directive not allowed")
 		}
 	}
-}
-
-// scope is one prefix declaration, made on the element at depth.
-type scope struct {
-	prefix string
-	depth  int
-}
-
-// declared reports whether prefix may be used: no prefix, the reserved xml
-// prefix, xmlns on attributes, or a prefix declared in scopes.
-func declared(prefix string, scopes []scope, element bool) bool {
-	switch prefix {
-	case "", "xml":
-		return true
-	case "xmlns":
-		return !element
-	}
-	for _, s := range scopes {
-		if s.prefix == prefix {
-			return true
-		}
-	}
-	return false
 }
 
 // validQName reports whether the raw name n has the form of a QName of

@@ -55,7 +55,7 @@ func TestCheckFast(t *testing.T) {
 			t.Errorf("checkFast(%q, %d) = %v, want %v", tc.elem, tc.depth, got, tc.fast)
 		}
 		if got {
-			if err := checkFull([]byte(tc.elem), transport.Limits{MaxElementSize: 1 << 16, MaxDepth: tc.depth}); err != nil {
+			if _, err := checkFull([]byte(tc.elem), transport.Limits{MaxElementSize: 1 << 16, MaxDepth: tc.depth}, false); err != nil {
 				t.Errorf("checkFast took %q, which the full check refuses: %v", tc.elem, err)
 			}
 		}

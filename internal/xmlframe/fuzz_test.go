@@ -169,7 +169,7 @@ func FuzzCheck(f *testing.F) {
 		if trimmed := trimSpace(elem); len(trimmed) > 0 {
 			for _, depth := range []int{1, 2, 16} {
 				if checkFast(trimmed, depth) {
-					if err := checkFull(trimmed, transport.Limits{MaxElementSize: 1 << 16, MaxDepth: depth}); err != nil {
+					if _, err := checkFull(trimmed, transport.Limits{MaxElementSize: 1 << 16, MaxDepth: depth}, false); err != nil {
 						t.Fatalf("checkFast(%q, %d) accepted what the full check refuses: %v", trimmed, depth, err)
 					}
 				}
@@ -199,4 +199,152 @@ func FuzzCheck(f *testing.F) {
 		}
 		t.Fatalf("no element in %q: %v", ns, err)
 	})
+}
+
+// FuzzCheckLenient runs CheckLenient on arbitrary bytes: no panic, errors
+// typed, the input never modified, everything Check accepts handed on as it
+// is, and anything else it accepts is a stream:error that Check accepts once
+// the stream prefix is declared, with nothing changed but that declaration.
+func FuzzCheckLenient(f *testing.F) {
+	for _, s := range []string{
+		prosody13StreamError,
+		"<stream:error/>",
+		" \n<stream:error ><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>é</text></stream:error>\t",
+		"<stream:error xmlns:stream='http://etherx.jabber.org/streams'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>",
+		"<stream:error><stream:text/></stream:error>",
+		"<stream:error stream:x='1'/>",
+		"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>",
+		"<message to='a'><body>x</body></message>",
+	} {
+		f.Add([]byte(s))
+	}
+	limits := transport.Limits{MaxElementSize: 1 << 16, MaxDepth: 16}
+	f.Fuzz(func(t *testing.T, elem []byte) {
+		in := bytes.Clone(elem)
+		out, err := CheckLenient(elem, limits)
+		if !bytes.Equal(in, elem) {
+			t.Fatalf("CheckLenient modified its input %q to %q", in, elem)
+		}
+		strict := Check(elem, limits)
+		if err != nil {
+			var (
+				se *SyntaxError
+				le *transport.LimitError
+			)
+			if !errors.As(err, &se) && !errors.As(err, &le) {
+				t.Fatalf("CheckLenient(%q) = %T %v, want *SyntaxError or *transport.LimitError", elem, err, err)
+			}
+			if strict == nil {
+				t.Fatalf("CheckLenient(%q) = %v, but Check accepts it", elem, err)
+			}
+			return
+		}
+		if strict == nil {
+			if !bytes.Equal(out, elem) {
+				t.Fatalf("CheckLenient(%q) = %q, want it unchanged", elem, out)
+			}
+			return
+		}
+		if len(out) != len(elem)+len(streamPrefixDecl) || !bytes.Equal(bytes.Replace(out, []byte(streamPrefixDecl), nil, 1), elem) {
+			t.Fatalf("CheckLenient(%q) = %q: more than the declaration changed", elem, out)
+		}
+		if err := Check(out, transport.Limits{MaxElementSize: 1<<16 + len(streamPrefixDecl), MaxDepth: 16}); err != nil {
+			t.Fatalf("CheckLenient(%q) = %q fails Check: %v", elem, out, err)
+		}
+		start, ok := StartTag(out)
+		if !ok {
+			d := xml.NewDecoder(bytes.NewReader(trimSpace(out)))
+			tok, err := d.Token()
+			if start, ok = tok.(xml.StartElement); !ok {
+				t.Fatalf("CheckLenient(%q) = %q: no root start tag first (%T, %v)", elem, out, tok, err)
+			}
+		}
+		if start.Name != (xml.Name{Space: streamsNS, Local: "error"}) {
+			t.Fatalf("CheckLenient(%q) tolerated root %v", elem, start.Name)
+		}
+	})
+}
+
+// FuzzAppendElement re-serializes the first element of arbitrary bytes, as
+// the BOSH transport does with each child of a <body/>, under a bound: no
+// panic, errors typed, the output never beyond the bound by more than one
+// token, and an element that passes Check comes out passing Check, at
+// exactly the size the bound admits.
+func FuzzAppendElement(f *testing.F) {
+	for _, s := range []string{
+		"<message xmlns='jabber:client' to='a@b'><body>hi &amp; bye</body></message>",
+		"<body xmlns:p='urn:long'><p:c p:a='1'/><p:c/></body>",
+		"<stream:error xmlns:stream='http://etherx.jabber.org/streams'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>",
+		"<a xmlns:p='urn:p' xmlns:q='urn:q' p:x='&apos;' q:x='\"' xml:lang='en'><b p:y='1'><c q:z='2'/></b></a>",
+		"<a><?pi?></a>",
+		"<a><!-- c --></a>",
+		"<a><b></a>",
+		" \n<a x='1'/>",
+	} {
+		f.Add([]byte(s), uint16(len(s)))
+	}
+	f.Fuzz(func(t *testing.T, input []byte, bound uint16) {
+		d, start, ok := firstStart(input)
+		if !ok {
+			return
+		}
+		max := int(bound)
+		out, err := AppendElementLimit([]byte("x"), start, d, "jabber:client", max)
+		var (
+			se *SyntaxError
+			le *transport.LimitError
+		)
+		switch {
+		case err == nil:
+			if len(out) > max {
+				t.Fatalf("AppendElementLimit(%q, %d) = %d bytes, over the bound", input, max, len(out))
+			}
+		case errors.As(err, &le):
+			if le.What != "element size" || le.Limit != max {
+				t.Fatalf("AppendElementLimit(%q, %d): %v", input, max, err)
+			}
+			// One attribute or token beyond: each is at most 6 times the
+			// input (escaping) plus a declaration of a namespace it names.
+			if len(out) > max+6*len(input)+64 {
+				t.Fatalf("AppendElementLimit(%q, %d) = %d bytes, far over the bound", input, max, len(out))
+			}
+		case errors.As(err, &se):
+		default:
+			t.Fatalf("AppendElementLimit(%q): %T %v, want *SyntaxError or *transport.LimitError", input, err, err)
+		}
+
+		if Check(input, transport.Limits{MaxElementSize: len(input) + 1, MaxDepth: len(input) + 1}) != nil {
+			return
+		}
+		d, start, _ = firstStart(input)
+		full, err := AppendElement(nil, start, d, "jabber:client")
+		if err != nil {
+			t.Fatalf("AppendElement(%q): %v", input, err)
+		}
+		if err := Check(full, transport.Limits{MaxElementSize: len(full) + 1, MaxDepth: len(input) + 1}); err != nil {
+			t.Fatalf("AppendElement(%q) = %q fails Check: %v", input, full, err)
+		}
+		for _, max := range []int{len(full), len(full) - 1} {
+			d, start, _ = firstStart(input)
+			_, err := AppendElementLimit(nil, start, d, "jabber:client", max)
+			if (err == nil) != (max == len(full)) {
+				t.Fatalf("AppendElementLimit(%q, %d) = %v; the element takes %d bytes", input, max, err, len(full))
+			}
+		}
+	})
+}
+
+// firstStart returns a Decoder of input that has just read the first start
+// tag, and that tag.
+func firstStart(input []byte) (*xml.Decoder, xml.StartElement, bool) {
+	d := xml.NewDecoder(bytes.NewReader(input))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, xml.StartElement{}, false
+		}
+		if s, ok := tok.(xml.StartElement); ok {
+			return d, s, true
+		}
+	}
 }

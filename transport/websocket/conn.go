@@ -141,7 +141,9 @@ func (c *Conn) Open(ctx context.Context, restart bool) (transport.Header, error)
 
 // ReadElement returns the next element from the server: one WebSocket text
 // message, checked against the Limits and given xmlns='jabber:client' when
-// its root declares no namespace. The caller owns the slice.
+// its root declares no namespace (and xmlns:stream when it is a
+// <stream:error> that uses the stream prefix without declaring it, as
+// Prosody 13.0.1 sends it). The caller owns the slice.
 //
 // The server's <close/> gives transport.ErrStreamClosed, or a
 // *transport.RedirectError with see-other-uri; ReadElement then answers with
@@ -254,15 +256,36 @@ func (c *Conn) readFrame(ctx context.Context) (frame, error) {
 	if typ != coder.MessageText {
 		return frame{}, c.fatal(ctx, &ProtocolError{Msg: "binary message"}, coder.StatusUnsupportedData)
 	}
-	if err := xmlframe.Check(msg, c.limits); err != nil {
+	msg, err = checkMessage(msg, c.limits)
+	if err != nil {
 		var le *transport.LimitError
 		if errors.As(err, &le) {
 			return frame{}, c.fatal(ctx, err, coder.StatusMessageTooBig)
 		}
-		return frame{}, c.fatal(ctx, &ProtocolError{Msg: "malformed element", Err: err}, coder.StatusProtocolError)
+		return frame{}, c.fatal(ctx, err, coder.StatusProtocolError)
 	}
-	msg = trimSpace(msg)
-	return classify(xmlframe.EnsureNamespace(msg, stanzaNS)), nil
+	return classify(msg), nil
+}
+
+// checkMessage checks one text message from the server and returns it as
+// the element to hand on: trimmed, with xmlns='jabber:client' when its root
+// declares no namespace. A broken bound gives a *transport.LimitError,
+// anything else a *ProtocolError.
+//
+// A <stream:error> whose stream prefix is undeclared, as Prosody 13.0.1's
+// mod_websocket sends it, is read in the streams namespace, with the
+// declaration added (xmlframe.CheckLenient); an undeclared prefix anywhere
+// else is malformed.
+func checkMessage(msg []byte, l transport.Limits) ([]byte, error) {
+	msg, err := xmlframe.CheckLenient(msg, l)
+	if err != nil {
+		var le *transport.LimitError
+		if errors.As(err, &le) {
+			return nil, err
+		}
+		return nil, &ProtocolError{Msg: "malformed element", Err: err}
+	}
+	return xmlframe.EnsureNamespace(trimSpace(msg), stanzaNS), nil
 }
 
 // readFailed records why coder's Read failed and returns the final error.
