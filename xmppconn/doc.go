@@ -25,7 +25,7 @@
 //	})
 //	c.On(events.ConnectionFailed, func(e events.Event) { log.Print(e) })
 //	if err := c.Connect(ctx); err != nil {
-//		return err // an *events.Failed
+//		return err // an events.Failed
 //	}
 //	defer c.Disconnect(context.Background())
 //
