@@ -205,6 +205,9 @@ func (c Config) withDefaults() Config {
 	if c.QueueLimit <= 0 {
 		c.QueueLimit = DefaultQueueLimit
 	}
+	if c.SASL2.Tag == "" {
+		c.SASL2.Tag = DefaultBind2Tag
+	}
 	if c.Redirect.MaxHops <= 0 {
 		c.Redirect.MaxHops = DefaultRedirectHops
 	}

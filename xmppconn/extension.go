@@ -15,13 +15,13 @@ import (
 // layer, multi-user chat) joins its lifecycle, in the manner of
 // net/http/httptrace.ClientTrace: a set of optional callbacks. Every field
 // may be nil. Callbacks run on goroutines of the Connection, never while it
-// holds a lock, and must not block: an extension hands longer work to a
-// goroutine of its own, which it stops in Down.
+// holds a lock, and must not block: an extension hands longer work to Go.
 //
 // Besides the callbacks an extension uses the Connection's public methods:
-// Send and SendIQ to talk to the server, Emit to report events in order
-// with the Connection's own, Fail to end the session for a reason found
-// above the transport.
+// Send and SendIQ to talk to the server, Go to run work that ends with the
+// stream, Emit to report events in order with the Connection's own, Fail to
+// end the session for a reason found above the transport, and Ended to stop
+// waiting when the connection is over.
 type Extension struct {
 	// Inbound sees every stanza the server sends on the session, in order,
 	// before Config.Handler does; the stanzas that arrived during
@@ -43,10 +43,9 @@ type Extension struct {
 	Up func(resumed bool)
 
 	// Down runs when the live stream goes away, whatever the reason (lost,
-	// failed, moved to a new stream, closed by Disconnect), before the
-	// Connection's goroutines are waited for: an extension stops its timers
-	// and goroutines here, and may wait for them. It must not call
-	// Connection methods that block.
+	// failed, moved to a new stream, closed by Disconnect): an extension
+	// stops its timers here (what it started with Go sees its context end).
+	// It must not call Connection methods that block.
 	Down func()
 }
 

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"go.uber.org/goleak"
 
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
@@ -36,12 +35,6 @@ var endpoints = []endpoint{
 	{"bosh-https", func(s *prosodytest.Server) string { return s.BOSHURL(true) }},
 }
 
-// noLeaks fails the test if it leaves goroutines behind.
-func noLeaks(t *testing.T) {
-	opt := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
-}
-
 // baseConfig returns a Config for url with an HTTP client of the test's
 // own, whose idle keep-alive connections are closed when the test ends
 // (before the leak check, which runs last).
@@ -53,12 +46,6 @@ func baseConfig(t *testing.T, s *prosodytest.Server, url string) xmppconn.Config
 		Domain:     s.Domain,
 		HTTPClient: hc,
 	}
-}
-
-func connectCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 func TestIntegrationConnectMechanisms(t *testing.T) {

@@ -169,11 +169,7 @@ func (n *negotiator) authenticateElement(mech string, initial []byte, p sasl2Pla
 		b.Write(smResume(n.resume.previd, n.resume.h))
 	}
 	if p.bind {
-		tag := n.cfg.SASL2.Tag
-		if tag == "" {
-			tag = DefaultBind2Tag
-		}
-		b.WriteString("<bind xmlns='" + nsBind2 + "'><tag>" + xmlEscape(tag) + "</tag>")
+		b.WriteString("<bind xmlns='" + nsBind2 + "'><tag>" + xmlEscape(n.cfg.SASL2.Tag) + "</tag>")
 		if p.enable {
 			b.WriteString(smEnable)
 		}

@@ -188,6 +188,19 @@ func isDomain(from string, self jid.JID) bool {
 	return err == nil && j.Equal(self.Domain())
 }
 
+// ask asks to for its disco#info (XEP-0030) on a goroutine of the
+// Connection, and hands the answer to use; a failed query is logged.
+func (d *Deployment) ask(to jid.JID, use func(*discoInfo)) {
+	d.c.Go(func(stream context.Context) {
+		info, err := d.discoInfo(stream, to)
+		if err != nil {
+			d.log.Debug("jitsi: disco#info query", "to", to.String(), "err", err)
+			return
+		}
+		use(info)
+	})
+}
+
 // discoInfo asks to for its disco#info (XEP-0030), bounded by ctx and
 // queryTimeout.
 func (d *Deployment) discoInfo(ctx context.Context, to jid.JID) (*discoInfo, error) {

@@ -109,7 +109,6 @@ func rootAttr(t *testing.T, elem, name string) string {
 	}
 }
 
-
 func TestJitsiPropertiesPush(t *testing.T) {
 	xmpptest.NoLeaks(t)
 	c, rec, f := jitsiConn(t, pushFrom, nil)

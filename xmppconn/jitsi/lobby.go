@@ -1,7 +1,6 @@
 package jitsi
 
 import (
-	"context"
 	"errors"
 
 	"mellium.im/xmpp/jid"
@@ -46,12 +45,7 @@ func (d *Deployment) checkLobby(info *discoInfo) {
 			d.log.Debug("jitsi: lobby identity names no JID", "name", id.Name)
 			continue
 		}
-		d.c.Go(func(stream context.Context) {
-			info, err := d.discoInfo(stream, lobby)
-			if err != nil {
-				d.log.Debug("jitsi: asking the lobby for its features", "lobby", lobby.String(), "err", err)
-				return
-			}
+		d.ask(lobby, func(info *discoInfo) {
 			if info.hasFeature(FeatureDisplayNameRequired) {
 				d.c.Emit(events.DisplayName{Lobby: lobby.String()})
 			}

@@ -1,7 +1,6 @@
 package jitsi
 
 import (
-	"context"
 	"encoding/xml"
 	"fmt"
 	"maps"
@@ -241,12 +240,5 @@ func (d *Deployment) propertiesOnUp(resumed bool) {
 	if domain.Domainpart() == "" {
 		return
 	}
-	d.c.Go(func(stream context.Context) {
-		info, err := d.discoInfo(stream, domain)
-		if err != nil {
-			d.log.Debug("jitsi: asking the domain for its properties", "domain", domain.String(), "err", err)
-			return
-		}
-		d.applyDiscoInfo(info)
-	})
+	d.ask(domain, d.applyDiscoInfo)
 }
