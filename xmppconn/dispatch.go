@@ -57,7 +57,8 @@ func (c *Connection) deliver(l *link, r root, elem []byte) {
 		d.pipe.deliver(elem)
 	case c.cfg.Handler != nil:
 		if d.q.Push(elem) {
-			c.spawn(c.runHandler) // the processor or goLive holds a count
+			c.loops.Add(1) // the processor or goLive holds a count
+			go c.handleCounted()
 		}
 	case r.Name.Local == "iq" && needsAnswer(r.attr("type")) && l != nil:
 		// Nobody handles it; an IQ request still gets its answer

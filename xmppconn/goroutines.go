@@ -28,13 +28,32 @@ import "github.com/xmppconn/xmppconn/transport"
 //   - extension work started with Go, while it runs; it gets a context
 //     that ends with the live stream.
 
-// spawn runs f on a new goroutine counted in c.loops.
+// spawn runs f on a new goroutine counted in c.loops. The goroutines
+// started for every element (read, process, handler) use the counted
+// methods below instead, which cost no closure.
 func (c *Connection) spawn(f func()) {
 	c.loops.Add(1)
 	go func() {
 		defer c.loops.Done()
 		f()
 	}()
+}
+
+// readCounted, processCounted and handleCounted run the per-element
+// goroutines, each holding one count in c.loops taken by its starter.
+func (c *Connection) readCounted(l *link) {
+	defer c.loops.Done()
+	c.readOnce(l)
+}
+
+func (c *Connection) processCounted(l *link) {
+	defer c.loops.Done()
+	c.processInbound(l)
+}
+
+func (c *Connection) handleCounted() {
+	defer c.loops.Done()
+	c.runHandler()
 }
 
 // startLink starts the loops of a stream that just became the live one:
@@ -47,15 +66,10 @@ func (c *Connection) startLink(l *link) {
 // startRead starts the next read of l: at once, or, when the transport can
 // tell (BOSH), once an element is there to read.
 func (c *Connection) startRead(l *link) {
+	c.loops.Add(1) // held while the transport waits to call back, then by the read
 	if n, ok := l.tc.(transport.ReadNotifier); ok {
-		c.loops.Add(1) // held while the transport waits to call back
-		n.NotifyReadable(func() {
-			go func() {
-				defer c.loops.Done()
-				c.readOnce(l)
-			}()
-		})
+		n.NotifyReadable(func() { go c.readCounted(l) })
 		return
 	}
-	c.spawn(func() { c.readOnce(l) })
+	go c.readCounted(l)
 }

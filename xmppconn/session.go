@@ -102,7 +102,8 @@ type inbound struct {
 // (the read calling it holds a count).
 func (c *Connection) queueInbound(l *link, in inbound) {
 	if l.inq.Push(in) {
-		c.spawn(func() { c.processInbound(l) })
+		c.loops.Add(1)
+		go c.processCounted(l)
 	}
 }
 
