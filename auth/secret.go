@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strconv"
+	"strings"
 )
 
 // redacted is what every printed form of a non-empty Secret shows.
 const redacted = "REDACTED"
 
-// Secret holds a password (later also a token). Every printed form of it —
+// Secret holds a password or a token. Every printed form of it —
 // String, GoString, all fmt verbs, slog, encoding/json and
 // encoding.TextMarshaler — shows "REDACTED", or "" when the Secret is empty.
 // Reveal is the only way to read the value.
@@ -87,3 +89,23 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // MarshalJSON implements json.Marshaler: the JSON string "REDACTED" (or "").
 func (s Secret) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(s.String())), nil }
+
+// RedactIn returns text with every occurrence of the secret's value, as it
+// is and URL-escaped, replaced by "REDACTED": for server text that may echo
+// the password or the token (a SASL failure's <text/>, an error page). It
+// returns text unchanged for an empty Secret. It runs in time linear in
+// len(text).
+func (s Secret) RedactIn(text string) string {
+	if s.IsZero() || text == "" {
+		return text
+	}
+	v := *s.v
+	text = strings.ReplaceAll(text, v, redacted)
+	if q := url.QueryEscape(v); q != v {
+		text = strings.ReplaceAll(text, q, redacted)
+	}
+	if p := url.PathEscape(v); p != v {
+		text = strings.ReplaceAll(text, p, redacted)
+	}
+	return text
+}

@@ -260,3 +260,22 @@ func TestSecretNotInErrors(t *testing.T) {
 		t.Fatalf("first error is %T, want *NoMechanismError", errs[0])
 	}
 }
+
+func TestSecretRedactIn(t *testing.T) {
+	for _, tc := range []struct {
+		name, secret, text, want string
+	}{
+		{"echoed", "hunter2", "bad password hunter2 for bob", "bad password REDACTED for bob"},
+		{"twice", "pw", "pw:pw", "REDACTED:REDACTED"},
+		{"url-escaped", "a b&c", "token=a+b%26c, raw a b&c", "token=REDACTED, raw REDACTED"},
+		{"path-escaped", "a b", "/x/a%20b/", "/x/REDACTED/"},
+		{"absent", "s3cret", "nothing here", "nothing here"},
+		{"empty secret", "", "anything", "anything"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := NewSecret(tc.secret).RedactIn(tc.text); got != tc.want {
+				t.Errorf("RedactIn(%q) = %q, want %q", tc.text, got, tc.want)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/transport/bosh"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
@@ -131,7 +132,7 @@ func BenchmarkThroughput(b *testing.B) {
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
 				w.sem <- struct{}{}
-				if err := sendBody(ctx, sender, to, "m"+strconv.Itoa(i)); err != nil {
+				if err := xmpptest.SendBody(ctx, sender, to, "m"+strconv.Itoa(i)); err != nil {
 					b.Fatal(err)
 				}
 			}

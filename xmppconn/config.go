@@ -102,10 +102,6 @@ type Config struct {
 	// the bound fails with ErrQueueFull. Zero: 1000.
 	QueueLimit int
 
-	// Jitsi configures the Jitsi Meet helpers (ConferenceRequest, the
-	// properties query). Zero: lib-jitsi-meet's behaviour.
-	Jitsi JitsiConfig
-
 	// Dial, when set, opens the transport instead of the built-in WebSocket
 	// and BOSH transports (for a custom transport, or a test double).
 	Dial func(ctx context.Context, url, domain string) (transport.Conn, error)
@@ -118,21 +114,28 @@ type Config struct {
 	Token auth.TokenSource
 
 	// ClockSkew is the margin by which a token counts as expired early.
-	// Zero: auth.DefaultClockSkew; negative: no margin.
+	// Zero: auth.DefaultClockSkew; negative: no margin (a duration, not a
+	// switch: there is nothing to turn off).
 	ClockSkew time.Duration
 
 	// Clock returns the current time for token expiry checks. nil: time.Now.
 	// A bot whose host clock is known to be off may pass a corrected one.
 	Clock func() time.Time
 
-	// Redirect is the policy for server redirects. nil: follow at most 3
+	// Redirect is the policy for server redirects. Zero: follow at most 3
 	// hops, never from TLS to plaintext, never to another domain.
-	Redirect *RedirectPolicy
+	Redirect RedirectConfig
 
 	// Discover configures XEP-0156 discovery, used when URL is a bare domain
-	// (or empty with Domain set). nil: the defaults of transport.Discover.
-	Discover *transport.DiscoverOptions
+	// (or empty with Domain set). Zero: the defaults of transport.Discover,
+	// with the Connection's HTTP client.
+	Discover transport.DiscoverOptions
 }
+
+// The sub-configurations of Config follow one convention: each is a value
+// whose zero value is the default, a feature that can be turned off has a
+// Disabled field (never a negative number or a No… flag), and withDefaults
+// fills every default in one place, so that the code reads c.cfg as it is.
 
 // PingConfig configures liveness checks. The zero value is lib-jitsi-meet's
 // behaviour.
@@ -201,6 +204,24 @@ func (c Config) withDefaults() Config {
 	}
 	if c.QueueLimit <= 0 {
 		c.QueueLimit = DefaultQueueLimit
+	}
+	if c.SASL2.Tag == "" {
+		c.SASL2.Tag = DefaultBind2Tag
+	}
+	if c.Redirect.MaxHops <= 0 {
+		c.Redirect.MaxHops = DefaultRedirectHops
+	}
+	switch {
+	case c.ClockSkew == 0:
+		c.ClockSkew = auth.DefaultClockSkew
+	case c.ClockSkew < 0:
+		c.ClockSkew = 0
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
 }

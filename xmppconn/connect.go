@@ -22,24 +22,12 @@ import (
 	"github.com/xmppconn/xmppconn/transport/websocket"
 )
 
-// ErrDisconnected is returned by a Connect that Disconnect interrupted.
-var ErrDisconnected = errors.New("xmppconn: disconnected by the client")
-
-// StateError reports a call that the connection's state does not allow, such
-// as Connect on a connection that is already connected.
-type StateError struct {
-	Op    string
-	State events.State
-}
-
-func (e *StateError) Error() string {
-	return "xmppconn: cannot " + e.Op + " in state " + e.State.String()
-}
-
 // Connect dials the server, authenticates and binds a resource. It returns
 // once the connection is CONNECTED (nil) or the attempt failed: then the
-// error is the *events.Failed that was emitted with ConnectionFailed, which
-// wraps the cause. Connect is allowed in state CLOSED and FAILED.
+// error is the events.Failed that was emitted with ConnectionFailed, which
+// wraps the cause. The attempt is bounded by Config.Reconnect.AttemptTimeout
+// like every later one, whatever ctx allows. Connect is allowed in state
+// CLOSED and FAILED.
 func (c *Connection) Connect(ctx context.Context) error {
 	c.loops.Wait() // goroutines of a previous, failed session
 	c.mu.Lock()
@@ -48,6 +36,8 @@ func (c *Connection) Connect(ctx context.Context) error {
 		return &StateError{Op: "connect", State: st}
 	}
 	c.closing = false
+	c.lastRx = time.Time{}
+	c.iqs.begin()
 	c.transitionLocked(events.StateConnecting)
 	actx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -58,14 +48,39 @@ func (c *Connection) Connect(ctx context.Context) error {
 		close(done)
 	}()
 
-	tc, neg, err := c.establish(actx, nil, c.cfg.Resource)
+	tc, neg, err := c.runAttempt(actx, nil, c.cfg.Resource)
 	if err != nil {
-		if tc != nil {
-			closeQuietly(tc)
-		}
 		return c.failAttempt(err, tc)
 	}
 	return c.goLive(tc, neg, true)
+}
+
+// runAttempt runs one connect or recovery attempt (dial, negotiation,
+// resumption or bind), bounded by Config.Reconnect.AttemptTimeout. An
+// attempt cut short by that bound fails with ErrAttemptTimeout, a timeout
+// that a recovery tries again; one cut short by ctx fails with ctx's error.
+// On failure the transport, if one was dialled, is returned closed, for its
+// Status.
+func (c *Connection) runAttempt(ctx context.Context, resume *resumeReq, resource string) (transport.Conn, *negotiated, error) {
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	timer := time.AfterFunc(c.cfg.Reconnect.AttemptTimeout, func() { cancel(ErrAttemptTimeout) })
+	tc, neg, err := c.establish(actx, resume, resource)
+	inTime := timer.Stop()
+	if err == nil && !inTime {
+		// Up just as the bound ran out: the attempt is over all the same.
+		err = context.Cause(actx)
+	}
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(context.Cause(actx), ErrAttemptTimeout) {
+			err = fmt.Errorf("%w after %s (%w)", ErrAttemptTimeout, c.cfg.Reconnect.AttemptTimeout, err)
+		}
+		if tc != nil {
+			closeQuietly(tc)
+		}
+		return tc, nil, err
+	}
+	return tc, neg, nil
 }
 
 // domain returns the XMPP domain to connect to.
@@ -92,20 +107,25 @@ func (c *Connection) dial(ctx context.Context, rawURL, domain string) (transport
 	if err != nil {
 		return nil, &ConfigError{Field: "URL", Msg: "not a URL"}
 	}
-	hc := c.httpClient()
+	hc := c.HTTPClient()
 	switch strings.ToLower(u.Scheme) {
 	case "ws", "wss":
-		return websocket.Dial(ctx, rawURL, domain, &websocket.Options{
+		wc, err := websocket.Dial(ctx, rawURL, domain, &websocket.Options{
 			HTTPClient: hc,
 			Header:     c.cfg.Header,
 			Origin:     c.cfg.Origin,
 			TLSConfig:  c.cfg.TLSConfig,
 			Limits:     c.cfg.Limits,
 		})
+		if err == nil {
+			st := wc.Status()
+			c.exts.httpResponse(st.HTTPStatus, st.Header)
+		}
+		return wc, err
 	case "http", "https":
 		return bosh.Dial(ctx, rawURL, domain, &bosh.Options{
 			HTTPClient: hc,
-			OnResponse: func(_ int, h http.Header) { c.noteShard(h.Get(ShardHeader)) },
+			OnResponse: c.exts.httpResponse,
 			Header:     c.cfg.Header,
 			Limits:     c.cfg.Limits,
 		})
@@ -114,23 +134,17 @@ func (c *Connection) dial(ctx context.Context, rawURL, domain string) (transport
 	}
 }
 
-// httpClient returns the HTTP client of the endpoint: Config.HTTPClient, or
-// one that trusts Config.TLSConfig, or nil for http.DefaultClient.
-func (c *Connection) httpClient() *http.Client {
+// HTTPClient returns the HTTP client of the endpoint: Config.HTTPClient, or
+// one that trusts Config.TLSConfig, or nil for the transports' own defaults.
+// An extension that talks HTTP to the deployment uses it, so that it trusts
+// what the Connection trusts.
+func (c *Connection) HTTPClient() *http.Client {
 	hc := c.cfg.HTTPClient
 	if hc == nil && c.cfg.TLSConfig != nil {
 		hc = &http.Client{Transport: &http.Transport{TLSClientConfig: c.cfg.TLSConfig.Clone(), Proxy: http.ProxyFromEnvironment}}
 	}
 	return hc
 }
-
-// ConfigError reports an unusable Config.
-type ConfigError struct {
-	Field string
-	Msg   string
-}
-
-func (e *ConfigError) Error() string { return "xmppconn: config " + e.Field + ": " + e.Msg }
 
 // establish dials and negotiates a session: a new one, or the resumption
 // of resume when it is set (tokens, discovery and redirects: redirect.go).
@@ -215,9 +229,6 @@ func (c *Connection) newSession(j jid.JID, secure bool) (*xmpp.Session, *stanzaP
 // creates the session.
 func (c *Connection) goLive(tc transport.Conn, neg *negotiated, first bool) error {
 	l := newLink(tc)
-	// The shard that answered the negotiation is the session's shard.
-	c.noteShard(tc.Status().Header.Get(ShardHeader))
-
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
@@ -229,19 +240,16 @@ func (c *Connection) goLive(tc transport.Conn, neg *negotiated, first bool) erro
 		c.bound = true
 	}
 	c.conn, c.link, c.jid = tc, l, neg.jid
-	c.lastUp = time.Now()
-	c.loops.Add(2)
 	c.transitionLocked(events.StateConnected)
 	c.em.Emit(events.Established{ID: neg.jid.Resourcepart(), JID: neg.jid.String(), Resumed: neg.resumed})
 	c.mu.Unlock()
 
-	// Stanzas that came during negotiation reach the Handler first, and are
-	// inspected before the read loop starts, so that what they tell
-	// (Jitsi's properties push) comes in order.
+	// Stanzas that came during negotiation are seen first, before the read
+	// loop starts, so that what they tell (Jitsi's properties push) comes
+	// in order.
 	for _, e := range neg.early {
 		if r, err := rootOf(e); err == nil {
-			c.deliver(l, r, e)
-			c.inspect(r, e)
+			c.inboundStanza(l, r, e)
 		}
 	}
 	// The bookkeeping is ready before the read loop starts (it takes the
@@ -263,13 +271,11 @@ func (c *Connection) goLive(tc transport.Conn, neg *negotiated, first bool) erro
 			c.inCounting.Store(true)
 		}
 	}
-	c.startRead(l)
-	go c.pingLoop(l)
+	c.startLink(l)
 	c.out.attach(tc)
 	c.startWriting(l)
-	c.armShardCheck()
 	c.log.Debug("xmppconn: connected", "jid", neg.jid.String(), "resumed", neg.resumed)
-	c.established(neg.resumed)
+	c.exts.up(neg.resumed)
 	return nil
 }
 
@@ -282,13 +288,21 @@ func (c *Connection) failAttempt(err error, tc transport.Conn) error {
 	if c.closing {
 		return ErrDisconnected
 	}
-	f := c.failure(err, tc, false)
+	f := c.failure(err, statusOf(tc), false)
 	if !c.transitionLocked(events.StateFailed) {
 		return fmt.Errorf("xmppconn: connect: %w", err)
 	}
 	c.em.Emit(f)
 	c.log.Debug("xmppconn: connect failed", "error", string(f.Err), "reason", f.Reason)
 	return f
+}
+
+// statusOf returns what tc last saw, or nothing when there is no transport.
+func statusOf(tc transport.Conn) transport.Status {
+	if tc == nil {
+		return transport.Status{}
+	}
+	return tc.Status()
 }
 
 // closeQuietly closes a transport with a short bound, ignoring the error:

@@ -24,6 +24,8 @@ type Connection struct {
 	log    *slog.Logger
 	em     events.Emitter
 	states events.Machine
+	exts   extensions // what packages on top added with Extend (extension.go)
+	iqs    iqWaits    // SendIQ requests waiting for their answers (iq.go)
 
 	// mu guards the fields below and every state transition, so that a
 	// transition and the events that go with it are queued atomically.
@@ -38,10 +40,12 @@ type Connection struct {
 	jid     jid.JID
 	cancel  context.CancelFunc // cancels the attempt or the recovery in progress
 	attempt chan struct{}      // closed when the Connect in progress ends
-	loops   sync.WaitGroup     // read, ping, serve and recovery loops
 	closing bool               // Disconnect was called
-	lastUp  time.Time          // last time the session became CONNECTED
 	lastRx  time.Time          // last element received on a stream that is now down
+
+	// loops counts the Connection's goroutines; Disconnect and Connect wait
+	// for them (goroutines.go lists them all).
+	loops sync.WaitGroup
 
 	sendMu     sync.Mutex    // makes Send's queue check and encoding one step
 	out        outbox        // the outbound path, across streams
@@ -56,26 +60,41 @@ type Connection struct {
 	// route is the endpoint and token in use (redirect.go, token.go); it
 	// has its own lock.
 	route routeState
-
-	// jitsi is the Jitsi deployment state (jitsi.go, properties.go,
-	// lobby.go, room.go, focus.go); it has its own lock, never taken
-	// while c.mu is held.
-	jitsi jitsiState
-	shard shardState // the Jitsi shard the session is on (shard.go)
 }
 
 // New returns a Connection for cfg, in state CLOSED. No I/O happens until
 // Connect.
 func New(cfg Config) *Connection {
-	c := &Connection{cfg: cfg.withDefaults(), log: cfg.Logger, agentID: newUserAgentID()}
+	cfg = cfg.withDefaults()
+	c := &Connection{cfg: cfg, log: cfg.Logger, agentID: newUserAgentID()}
 	c.out.configure(c.cfg.StreamManagement.AckEvery, c.cfg.QueueLimit)
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
 	c.em.OnPanic = func(t events.Type, v any) {
 		c.log.Error("xmppconn: event listener panicked", "event", string(t), "panic", v)
 	}
 	return c
+}
+
+// Domain returns the XMPP domain of the connection: the bound JID's, else
+// Config.Domain, else the host of Config.URL; "" when none can be told.
+func (c *Connection) Domain() string {
+	if d := c.JID().Domainpart(); d != "" {
+		return d
+	}
+	d, _ := c.domain()
+	return d
+}
+
+// Config returns the Connection's configuration, with every default
+// filled in. Changing the copy changes nothing.
+func (c *Connection) Config() Config { return c.cfg }
+
+// Ended returns a channel that is closed when the connection ends, FAILED
+// or CLOSED; Connect starts a new one. A call that waits for the server
+// (SendIQ, a room join) stops waiting there.
+func (c *Connection) Ended() <-chan struct{} {
+	c.iqs.mu.Lock()
+	defer c.iqs.mu.Unlock()
+	return c.iqs.lifeLocked()
 }
 
 // State returns the connection's current state.
@@ -125,8 +144,7 @@ func (c *Connection) Session() *xmpp.Session {
 	}
 	c.sess, c.pipe = sess, pipe
 	ready := c.disp.handOff(pipe)
-	c.loops.Add(1)
-	go c.serve(sess, ready)
+	c.spawn(func() { c.serve(sess, ready) })
 	return sess
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -17,19 +18,19 @@ import (
 // message from inside resource binding, before the bind result: the
 // negotiation must not fail, and the handler must get the stanza.
 func TestEarlyStanzaKept(t *testing.T) {
-	noLeaks(t)
-	f := newFakeConn()
+	xmpptest.NoLeaks(t)
+	f := xmpptest.NewFakeConn()
 	in := newInbox(1)
-	cfg := fakeConfig(f)
+	cfg := f.Config()
 	cfg.Handler = in
 	c := xmppconn.New(cfg)
-	rec := record(c)
+	rec := xmpptest.Record(c)
 	go func() {
-		id := serveLogin(t, f)
-		f.send(`<message xmlns='jabber:client' from='example.net'><body>pushed before bind</body></message>`)
-		f.send(bindResult(id))
+		id := f.ServeLogin(t)
+		f.Send(`<message xmlns='jabber:client' from='example.net'><body>pushed before bind</body></message>`)
+		f.Send(xmpptest.BindResult(id))
 	}()
-	if err := c.Connect(connectCtx(t)); err != nil {
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	select {
@@ -46,9 +47,9 @@ func TestEarlyStanzaKept(t *testing.T) {
 	if err := c.Disconnect(context.Background()); err != nil {
 		t.Errorf("Disconnect: %v", err)
 	}
-	flush(t, c)
+	xmpptest.Flush(t, c)
 	want := []string{"state:CONNECTING", "state:CONNECTED", "established", "state:CLOSING", "state:CLOSED", "disconnected"}
-	if diff := cmp.Diff(want, rec.names()); diff != "" {
+	if diff := cmp.Diff(want, rec.Names()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
@@ -59,56 +60,56 @@ func TestEarlyStanzaKept(t *testing.T) {
 func TestNegotiationFailures(t *testing.T) {
 	cases := []struct {
 		name      string
-		script    func(t *testing.T, f *fakeConn)
+		script    func(t *testing.T, f *xmpptest.FakeConn)
 		errType   events.ErrorType
 		condition string
 	}{
-		{"malformed features", func(t *testing.T, f *fakeConn) {
-			<-f.opens
-			f.send(`<stream:features xmlns:stream='http://etherx.jabber.org/streams'><mechanisms`)
+		{"malformed features", func(t *testing.T, f *xmpptest.FakeConn) {
+			<-f.Opens
+			f.Send(`<stream:features xmlns:stream='http://etherx.jabber.org/streams'><mechanisms`)
 		}, events.OtherError, ""},
-		{"no mechanisms", func(t *testing.T, f *fakeConn) {
-			<-f.opens
-			f.send(featuresBind)
+		{"no mechanisms", func(t *testing.T, f *xmpptest.FakeConn) {
+			<-f.Opens
+			f.Send(xmpptest.FeaturesBind)
 		}, events.OtherError, ""},
-		{"stream error before features", func(t *testing.T, f *fakeConn) {
-			<-f.opens
-			f.send(`<stream:error xmlns:stream='http://etherx.jabber.org/streams'><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>`)
+		{"stream error before features", func(t *testing.T, f *xmpptest.FakeConn) {
+			<-f.Opens
+			f.Send(`<stream:error xmlns:stream='http://etherx.jabber.org/streams'><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>`)
 		}, events.OtherError, "host-unknown"},
-		{"sasl failure", func(t *testing.T, f *fakeConn) {
-			<-f.opens
-			f.send(featuresAnon)
-			f.expect(t, "ANONYMOUS")
-			f.send(`<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-allowed/><text>token expired</text></failure>`)
+		{"sasl failure", func(t *testing.T, f *xmpptest.FakeConn) {
+			<-f.Opens
+			f.Send(xmpptest.FeaturesAnon)
+			f.Expect(t, "ANONYMOUS")
+			f.Send(`<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-allowed/><text>token expired</text></failure>`)
 		}, events.PasswordRequired, "not-allowed"},
-		{"bind refused", func(t *testing.T, f *fakeConn) {
-			id := serveLogin(t, f)
-			f.send(`<iq xmlns='jabber:client' type='error' id='` + id + `'><error type='cancel'><not-allowed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`)
+		{"bind refused", func(t *testing.T, f *xmpptest.FakeConn) {
+			id := f.ServeLogin(t)
+			f.Send(`<iq xmlns='jabber:client' type='error' id='` + id + `'><error type='cancel'><not-allowed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`)
 		}, events.OtherError, ""},
-		{"bind result without jid", func(t *testing.T, f *fakeConn) {
-			id := serveLogin(t, f)
-			f.send(`<iq xmlns='jabber:client' type='result' id='` + id + `'/>`)
+		{"bind result without jid", func(t *testing.T, f *xmpptest.FakeConn) {
+			id := f.ServeLogin(t)
+			f.Send(`<iq xmlns='jabber:client' type='result' id='` + id + `'/>`)
 		}, events.OtherError, ""},
-		{"stream closed mid-negotiation", func(t *testing.T, f *fakeConn) {
-			<-f.opens
-			close(f.toClient)
+		{"stream closed mid-negotiation", func(t *testing.T, f *xmpptest.FakeConn) {
+			<-f.Opens
+			close(f.ToClient)
 		}, events.OtherError, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			noLeaks(t)
-			f := newFakeConn()
-			c := xmppconn.New(fakeConfig(f))
-			rec := record(c)
+			xmpptest.NoLeaks(t)
+			f := xmpptest.NewFakeConn()
+			c := xmppconn.New(f.Config())
+			rec := xmpptest.Record(c)
 			go tc.script(t, f)
-			err := c.Connect(connectCtx(t))
-			var failed *events.Failed
+			err := c.Connect(xmpptest.Context(t))
+			var failed events.Failed
 			if !errors.As(err, &failed) {
-				t.Fatalf("Connect error = %v, want *events.Failed", err)
+				t.Fatalf("Connect error = %v, want events.Failed", err)
 			}
-			flush(t, c)
+			xmpptest.Flush(t, c)
 			want := []string{"state:CONNECTING", "state:FAILED", "failed:" + string(tc.errType)}
-			if diff := cmp.Diff(want, rec.names()); diff != "" {
+			if diff := cmp.Diff(want, rec.Names()); diff != "" {
 				t.Errorf("events (-want +got):\n%s", diff)
 			}
 			if failed.Details.Condition != tc.condition {
@@ -127,22 +128,22 @@ func TestNegotiationFailures(t *testing.T) {
 // TestDisconnectDuringConnect cancels a Connect whose server never answers:
 // the user asked to stop, so there is no ConnectionFailed.
 func TestDisconnectDuringConnect(t *testing.T) {
-	noLeaks(t)
-	f := newFakeConn()
-	c := xmppconn.New(fakeConfig(f))
-	rec := record(c)
+	xmpptest.NoLeaks(t)
+	f := xmpptest.NewFakeConn()
+	c := xmppconn.New(f.Config())
+	rec := xmpptest.Record(c)
 	errc := make(chan error, 1)
 	go func() { errc <- c.Connect(context.Background()) }()
-	<-f.opens // the attempt is under way; the server stays silent
+	<-f.Opens // the attempt is under way; the server stays silent
 	if err := c.Disconnect(context.Background()); err != nil {
 		t.Errorf("Disconnect: %v", err)
 	}
 	if err := <-errc; !errors.Is(err, xmppconn.ErrDisconnected) {
 		t.Errorf("Connect = %v, want ErrDisconnected", err)
 	}
-	flush(t, c)
+	xmpptest.Flush(t, c)
 	want := []string{"state:CONNECTING", "state:CLOSING", "state:CLOSED", "disconnected"}
-	if diff := cmp.Diff(want, rec.names()); diff != "" {
+	if diff := cmp.Diff(want, rec.Names()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
@@ -150,17 +151,17 @@ func TestDisconnectDuringConnect(t *testing.T) {
 // TestServerPingAnswered checks that an XEP-0199 ping from the server is
 // answered even without a Handler.
 func TestServerPingAnswered(t *testing.T) {
-	noLeaks(t)
-	f := newFakeConn()
-	c := xmppconn.New(fakeConfig(f))
-	go func() { f.send(bindResult(serveLogin(t, f))) }()
-	if err := c.Connect(connectCtx(t)); err != nil {
+	xmpptest.NoLeaks(t)
+	f := xmpptest.NewFakeConn()
+	c := xmppconn.New(f.Config())
+	go func() { f.Send(xmpptest.BindResult(f.ServeLogin(t))) }()
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatal(err)
 	}
 	defer c.Disconnect(context.Background())
-	f.send(`<iq xmlns='jabber:client' type='get' id='p1' from='example.net'><ping xmlns='urn:xmpp:ping'/></iq>`)
-	got := f.expect(t, "type='result'")
-	if !idAttr.MatchString(got) || bindID(t, got) != "p1" {
+	f.Send(`<iq xmlns='jabber:client' type='get' id='p1' from='example.net'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	got := f.Expect(t, "type='result'")
+	if xmpptest.ID(t, got) != "p1" {
 		t.Errorf("ping answer %s does not carry id p1", got)
 	}
 }
@@ -168,11 +169,11 @@ func TestServerPingAnswered(t *testing.T) {
 // TestSendFramesElements sends stanzas through the mellium session: the
 // transport gets each as one complete element.
 func TestSendFramesElements(t *testing.T) {
-	noLeaks(t)
-	f := newFakeConn()
-	c := xmppconn.New(fakeConfig(f))
-	go func() { f.send(bindResult(serveLogin(t, f))) }()
-	if err := c.Connect(connectCtx(t)); err != nil {
+	xmpptest.NoLeaks(t)
+	f := xmpptest.NewFakeConn()
+	c := xmppconn.New(f.Config())
+	go func() { f.Send(xmpptest.BindResult(f.ServeLogin(t))) }()
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatal(err)
 	}
 	defer c.Disconnect(context.Background())
@@ -182,12 +183,12 @@ func TestSendFramesElements(t *testing.T) {
 	}
 	peer := c.JID().Bare()
 	for _, body := range []string{"one", string(big), "three"} {
-		if err := sendBody(connectCtx(t), c, peer, body); err != nil {
+		if err := xmpptest.SendBody(xmpptest.Context(t), c, peer, body); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, want := range []string{"one", string(big), "three"} {
-		elem := f.expect(t, "<message")
+		elem := f.Expect(t, "<message")
 		var m struct {
 			Body string `xml:"body"`
 		}
@@ -203,25 +204,25 @@ func TestSendFramesElements(t *testing.T) {
 // TestLostSessionFailsOnce: the server closes a live stream without the
 // user asking; exactly one ConnectionFailed (droppedError) follows.
 func TestLostSessionFailsOnce(t *testing.T) {
-	noLeaks(t)
-	f := newFakeConn()
-	c := xmppconn.New(fakeConfig(f))
-	rec := record(c)
-	go func() { f.send(bindResult(serveLogin(t, f))) }()
-	if err := c.Connect(connectCtx(t)); err != nil {
+	xmpptest.NoLeaks(t)
+	f := xmpptest.NewFakeConn()
+	c := xmppconn.New(f.Config())
+	rec := xmpptest.Record(c)
+	go func() { f.Send(xmpptest.BindResult(f.ServeLogin(t))) }()
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatal(err)
 	}
-	f.send(`<stream:error xmlns:stream='http://etherx.jabber.org/streams'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>Replaced by new connection</text></stream:error>`)
-	close(f.toClient)
-	ev := rec.waitFor(t, 10*time.Second, "ConnectionFailed", func(e events.Event) bool { return e.Type() == events.ConnectionFailed })
+	f.Send(`<stream:error xmlns:stream='http://etherx.jabber.org/streams'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>Replaced by new connection</text></stream:error>`)
+	close(f.ToClient)
+	ev := rec.WaitFor(t, 10*time.Second, "ConnectionFailed", func(e events.Event) bool { return e.Type() == events.ConnectionFailed })
 	_ = c.Disconnect(context.Background())
-	flush(t, c)
-	fl := ev.(*events.Failed)
+	xmpptest.Flush(t, c)
+	fl := ev.(events.Failed)
 	if fl.Err != events.DroppedError || fl.Details.Condition != "conflict" || fl.Reason != "Replaced by new connection" {
 		t.Errorf("failure = %+v", fl)
 	}
 	want := []string{"state:CONNECTING", "state:CONNECTED", "established", "state:DISCONNECTED", "state:FAILED", "failed:connection.droppedError"}
-	if diff := cmp.Diff(want, rec.names()); diff != "" {
+	if diff := cmp.Diff(want, rec.Names()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }

@@ -53,12 +53,9 @@ func (c *Connection) resolveEndpoint(ctx context.Context, domain string) (endpoi
 		if target == "" {
 			target = domain
 		}
-		var opts transport.DiscoverOptions
-		if c.cfg.Discover != nil {
-			opts = *c.cfg.Discover
-		}
+		opts := c.cfg.Discover
 		if opts.HTTPClient == nil {
-			opts.HTTPClient = c.httpClient()
+			opts.HTTPClient = c.HTTPClient()
 		}
 		eps, err := transport.Discover(ctx, target, &opts)
 		if err != nil {

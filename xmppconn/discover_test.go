@@ -12,6 +12,7 @@ import (
 
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/transport"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
@@ -45,13 +46,13 @@ func TestConnectDiscovered(t *testing.T) {
 		{"bosh", "urn:xmpp:alt-connections:xbosh", s.BOSHURL(false)},
 	} {
 		t.Run(ep.name, func(t *testing.T) {
-			noLeaks(t)
+			xmpptest.NoLeaks(t)
 			hm := hostMetaServer(t, false, `{"rel":"`+ep.rel+`","href":"`+ep.url+`"}`)
 			cfg := baseConfig(t, s, "")
 			cfg.Domain = s.AnonDomain
-			cfg.Discover = &transport.DiscoverOptions{BaseURL: hm.URL, Insecure: true}
+			cfg.Discover = transport.DiscoverOptions{BaseURL: hm.URL, Insecure: true}
 			c := xmppconn.New(cfg)
-			if err := c.Connect(connectCtx(t)); err != nil {
+			if err := c.Connect(xmpptest.Context(t)); err != nil {
 				t.Fatalf("Connect: %v", err)
 			}
 			defer func() { _ = c.Disconnect(context.Background()) }()
@@ -78,30 +79,30 @@ func TestConnectDiscoveryFails(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			noLeaks(t)
+			xmpptest.NoLeaks(t)
 			hm := hostMetaServer(t, true, tc.links)
 			t.Cleanup(hm.Client().CloseIdleConnections)
 			var dials atomic.Int32
 			c := xmppconn.New(xmppconn.Config{
 				URL:      "example.net",
-				Discover: &transport.DiscoverOptions{BaseURL: hm.URL, HTTPClient: hm.Client()},
+				Discover: transport.DiscoverOptions{BaseURL: hm.URL, HTTPClient: hm.Client()},
 				Dial: func(context.Context, string, string) (transport.Conn, error) {
 					dials.Add(1)
 					return nil, errors.New("no dial expected")
 				},
 			})
-			rec := record(c)
-			err := c.Connect(connectCtx(t))
+			rec := xmpptest.Record(c)
+			err := c.Connect(xmpptest.Context(t))
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Connect = %v, want %v", err, tc.want)
 			}
 			if dials.Load() != 0 {
 				t.Error("dialled although discovery found nothing")
 			}
-			flush(t, c)
-			var failed []*events.Failed
-			for _, e := range rec.all() {
-				if f, ok := e.(*events.Failed); ok {
+			xmpptest.Flush(t, c)
+			var failed []events.Failed
+			for _, e := range rec.All() {
+				if f, ok := e.(events.Failed); ok {
 					failed = append(failed, f)
 				}
 			}

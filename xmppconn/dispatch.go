@@ -57,10 +57,8 @@ func (c *Connection) deliver(l *link, r root, elem []byte) {
 		d.pipe.deliver(elem)
 	case c.cfg.Handler != nil:
 		if d.q.Push(elem) {
-			// The read loop or goLive holds one of c.loops: adding one
-			// cannot race with Disconnect's wait.
-			c.loops.Add(1)
-			go c.runHandler()
+			c.loops.Add(1) // the processor or goLive holds a count
+			go c.handleCounted()
 		}
 	case r.Name.Local == "iq" && needsAnswer(r.attr("type")) && l != nil:
 		// Nobody handles it; an IQ request still gets its answer
@@ -71,7 +69,6 @@ func (c *Connection) deliver(l *link, r root, elem []byte) {
 
 // runHandler handles queued stanzas until none is left.
 func (c *Connection) runHandler() {
-	defer c.loops.Done()
 	for {
 		elem, ok := c.disp.q.Next()
 		if !ok {

@@ -25,12 +25,22 @@
 //	})
 //	c.On(events.ConnectionFailed, func(e events.Event) { log.Print(e) })
 //	if err := c.Connect(ctx); err != nil {
-//		return err // an *events.Failed
+//		return err // an events.Failed
 //	}
 //	defer c.Disconnect(context.Background())
 //
 // The URL scheme selects the transport: ws:// and wss:// speak WebSocket,
 // http:// and https:// speak BOSH.
+//
+// The package is plain XMPP. Packages built on top of it join a
+// Connection's lifecycle through Extend (an Extension's callbacks see the
+// inbound stanzas, the endpoint's HTTP responses, the stream coming up and
+// going down) and use its public methods (SendIQ, Go, Emit, Fail, Ended):
+// xmppconn/muc joins rooms (XEP-0045), and xmppconn/jitsi adds what a Jitsi
+// Meet deployment needs (properties, lobby, conference requests, shard
+// moves). A plain Connection sends nothing of theirs:
+//
+//	meet := jitsi.Attach(c, jitsi.Config{}) // a Jitsi bot adds this line
 //
 // When the server offers SASL2 (XEP-0388), the client authenticates, binds
 // with Bind 2 (XEP-0386) and enables or resumes stream management (XEP-0198)

@@ -13,11 +13,11 @@ import (
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
-	"mellium.im/xmpp/stanza"
 
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -81,12 +81,6 @@ func (in *inbox) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElemen
 
 var _ xmpp.Handler = (*inbox)(nil)
 
-func sendBody(ctx context.Context, c *xmppconn.Connection, to jid.JID, body string) error {
-	return c.Send(ctx, stanza.Message{To: to, Type: stanza.ChatMessage}.Wrap(
-		xmlstream.Wrap(xmlstream.Token(xml.CharData(body)), xml.StartElement{Name: xml.Name{Local: "body"}}),
-	))
-}
-
 // TestIntegrationExchange has two clients send each other messages through
 // Prosody at the same time: all arrive, in order, none twice.
 func TestIntegrationExchange(t *testing.T) {
@@ -96,14 +90,14 @@ func TestIntegrationExchange(t *testing.T) {
 	ub, pb := s.NewUser(t)
 	for _, ep := range endpoints {
 		t.Run(ep.name, func(t *testing.T) {
-			noLeaks(t)
+			xmpptest.NoLeaks(t)
 			inA, inB := newInbox(n), newInbox(n)
 			mk := func(user, pass string, h xmpp.Handler) *xmppconn.Connection {
 				cfg := baseConfig(t, s, ep.url(s))
 				cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
 				cfg.Handler = h
 				c := xmppconn.New(cfg)
-				if err := c.Connect(connectCtx(t)); err != nil {
+				if err := c.Connect(xmpptest.Context(t)); err != nil {
 					t.Fatalf("Connect %s: %v", user, err)
 				}
 				return c
@@ -119,7 +113,7 @@ func TestIntegrationExchange(t *testing.T) {
 			send := func(from *xmppconn.Connection, to jid.JID, prefix string) {
 				defer wg.Done()
 				for i := 0; i < n; i++ {
-					if err := sendBody(ctx, from, to, prefix+strconv.Itoa(i)); err != nil {
+					if err := xmpptest.SendBody(ctx, from, to, prefix+strconv.Itoa(i)); err != nil {
 						errs <- err
 						return
 					}

@@ -10,82 +10,141 @@ import (
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/transport"
-	"github.com/xmppconn/xmppconn/transport/bosh"
 )
 
-// failure builds the ConnectionFailed payload for err. wasUp tells whether
-// the session had been established (a lost session) or not (a failed
-// attempt). Call with c.mu held.
-func (c *Connection) failure(err error, tc interface{ Status() transport.Status }, wasUp bool) *events.Failed {
-	f := &events.Failed{Err: events.OtherError, Cause: err}
-	if !c.cfg.Credentials.Anonymous() && c.cfg.Token == nil {
-		if d, e := c.domain(); e == nil {
-			f.Credentials = c.cfg.Credentials.Username + "@" + d
+// failure builds the ConnectionFailed payload for err, the one place that
+// does: st is what the transport last saw, wasUp tells whether a session
+// had been established (a lost session) or not (a failed attempt). Call it
+// with c.mu held.
+func (c *Connection) failure(err error, st transport.Status, wasUp bool) events.Failed {
+	f := events.Failed{Err: events.OtherError, Cause: err}
+	var reason string
+	f.Err, reason, f.Details.Condition = classify(err)
+	f.Reason = c.redact(reason)
+	if wasUp && f.Err == events.OtherError {
+		// Giving up on a session that was up: serverError after HTTP 5xx,
+		// else droppedError.
+		f.Err = events.DroppedError
+		if httpStatusOf(err, st) >= 500 {
+			f.Err = events.ServerError
 		}
 	}
-	if tc != nil {
-		st := tc.Status()
-		f.Details.HTTPStatus = st.HTTPStatus
+	c.completeLocked(&f, st)
+	return f
+}
+
+// completeLocked fills in what every ConnectionFailed carries besides its
+// cause: the account, what the transport saw, and the timings. Call it with
+// c.mu held.
+func (c *Connection) completeLocked(f *events.Failed, st transport.Status) {
+	if f.Credentials == "" {
+		f.Credentials = c.accountLocked()
+	}
+	if f.Details.HTTPStatus == 0 {
+		f.Details.HTTPStatus = httpStatusOf(f.Cause, st)
+	}
+	if f.Details.WSCloseCode == 0 {
 		f.Details.WSCloseCode = st.WSCloseCode
 	}
-	if !c.lastUp.IsZero() {
-		f.Details.TimeSinceLastSuccessMS = time.Since(c.lastUp).Milliseconds()
+	f.Details.SuspendTimeMS = time.Duration(c.suspendMax.Load()).Milliseconds()
+	if last := c.lastRxLocked(); !last.IsZero() {
+		f.Details.TimeSinceLastSuccessMS = time.Since(last).Milliseconds()
 	}
+}
 
+// httpStatusOf returns the HTTP status an error carries (a refused
+// WebSocket upgrade), else the last one the transport saw.
+func httpStatusOf(err error, st transport.Status) int {
+	var hs transport.HTTPStatuser
+	if errors.As(err, &hs) && hs.HTTPStatus() != 0 {
+		return hs.HTTPStatus()
+	}
+	return st.HTTPStatus
+}
+
+// lastRxLocked returns when the server last sent anything: on the live
+// stream, or on the last one before it went down.
+func (c *Connection) lastRxLocked() time.Time {
+	if c.link != nil {
+		return c.link.lastRx()
+	}
+	return c.lastRx
+}
+
+// accountLocked returns the account for the Credentials of a failure: the
+// bare JID logged in as, never a secret; "" for anonymous and token logins.
+func (c *Connection) accountLocked() string {
+	if c.cfg.Credentials.Anonymous() || c.cfg.Token != nil {
+		return ""
+	}
+	if !c.jid.Equal(c.jid.Bare()) || c.jid.Localpart() != "" {
+		return c.jid.Bare().String()
+	}
+	d, err := c.domain()
+	if err != nil {
+		return ""
+	}
+	return c.cfg.Credentials.Username + "@" + d
+}
+
+// classify returns the Jitsi error type, the reason to show (the server's
+// text or the condition) and the condition for err.
+func classify(err error) (t events.ErrorType, reason, condition string) {
 	var (
-		fe     *auth.FailureError
-		se     stream.Error
-		te     *bosh.TerminateError
-		re     *transport.RedirectError
-		tke    *TokenError
-		rre    *RedirectRefusedError
-		reason string
+		fe  *auth.FailureError
+		se  stream.Error
+		te  transport.Error
+		re  *transport.RedirectError
+		tke *TokenError
+		rre *RedirectRefusedError
+		txt transport.ServerTexter
 	)
+	t = events.OtherError
 	switch {
+	case err == nil:
+		return t, "", ""
 	case errors.As(err, &tke):
-		f.Err = events.PasswordRequired
 		if tke.Refusal != nil {
-			f.Details.Condition = tke.Refusal.Condition
+			condition = tke.Refusal.Condition
 		}
-		reason = tke.Reason
+		return events.PasswordRequired, tke.Reason, condition
 	case errors.As(err, &rre):
-		f.Details.Condition = rre.Kind
-		reason = "redirect to " + rre.Target + " refused: " + rre.Reason
+		return t, "redirect to " + rre.Target + " refused: " + rre.Reason, rre.Kind
 	case errors.As(err, &fe):
-		f.Err = events.PasswordRequired
-		f.Details.Condition = fe.Condition
 		reason = fe.Text
 		if reason == "" {
 			reason = fe.Condition
 		}
+		return events.PasswordRequired, reason, fe.Condition
 	case errors.As(err, &se):
-		f.Details.Condition = se.Err
 		reason = se.Err
 		if len(se.Text) > 0 && se.Text[0].Value != "" {
 			reason = se.Text[0].Value
 		}
-	case errors.As(err, &te):
-		f.Details.Condition = te.Condition
-		reason = te.Condition
-		if te.Text != "" {
-			reason = te.Text
-		}
+		return t, reason, se.Err
 	case errors.As(err, &re):
-		reason = "redirected (" + re.Kind + ") to " + re.Target + ", not followed"
-	case errors.Is(err, context.DeadlineExceeded):
-		reason = "timed out"
-	case errors.Is(err, transport.ErrStreamClosed):
-		reason = "stream closed by the server"
-	default:
-		reason = err.Error()
-	}
-	f.Reason = auth.RedactURL(reason)
-
-	if wasUp && f.Err == events.OtherError {
-		f.Err = events.DroppedError
-		if f.Details.HTTPStatus >= 500 {
-			f.Err = events.ServerError
+		return t, "redirected (" + re.Kind + ") to " + re.Target + ", not followed", ""
+	case errors.As(err, &te) && te.Condition() != "":
+		condition, reason = te.Condition(), te.Condition()
+		if errors.As(err, &txt) && txt.ServerText() != "" {
+			reason = txt.ServerText()
 		}
+		return t, reason, condition
+	case errors.Is(err, ErrAttemptTimeout), errors.Is(err, context.DeadlineExceeded):
+		return t, "timed out", ""
+	case errors.Is(err, transport.ErrStreamClosed):
+		return t, "stream closed by the server", ""
 	}
-	return f
+	return t, err.Error(), ""
+}
+
+// redact removes the account's secrets (the password, the token) from text
+// that came from the server or from an error, and tokens in URLs.
+func (c *Connection) redact(text string) string {
+	text = auth.RedactURL(text)
+	text = c.cfg.Credentials.Password.RedactIn(text)
+	c.route.mu.Lock()
+	tok, refused := c.route.tok, c.route.refused
+	c.route.mu.Unlock()
+	return refused.RedactIn(tok.RedactIn(text))
 }

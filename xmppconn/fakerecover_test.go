@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/transport"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
@@ -29,7 +30,7 @@ var errRefused = &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 // nil entry, and every dial after the last, fails with err.
 type dialer struct {
 	mu    sync.Mutex
-	conns []*fakeConn
+	conns []*xmpptest.FakeConn
 	err   error
 	calls int
 }
@@ -52,7 +53,7 @@ func (d *dialer) count() int {
 
 // recoverConfig is a Config that dials d, without pings, recovering at once.
 func recoverConfig(d *dialer) xmppconn.Config {
-	cfg := fakeConfig(nil)
+	cfg := xmppconn.Config{URL: "wss://example.net/xmpp-websocket"}
 	cfg.Dial = d.dial
 	cfg.Ping.Disabled = true
 	cfg.Reconnect.Delay = func(int) time.Duration { return 0 }
@@ -62,55 +63,43 @@ func recoverConfig(d *dialer) xmppconn.Config {
 
 // serveLoginFeatures plays a server up to the bind request, offering
 // features after the restart, and returns the bind request.
-func serveLoginFeatures(t *testing.T, f *fakeConn, features string) string {
+func serveLoginFeatures(t *testing.T, f *xmpptest.FakeConn, features string) string {
 	t.Helper()
 	serveAuth(t, f)
-	f.send(features)
-	return f.expect(t, "urn:ietf:params:xml:ns:xmpp-bind")
+	f.Send(features)
+	return f.Expect(t, "urn:ietf:params:xml:ns:xmpp-bind")
 }
 
 // serveAuth plays a server through SASL ANONYMOUS and the stream restart.
-func serveAuth(t *testing.T, f *fakeConn) {
+func serveAuth(t *testing.T, f *xmpptest.FakeConn) {
 	t.Helper()
-	<-f.opens
-	f.send(featuresAnon)
-	f.expect(t, "mechanism='ANONYMOUS'")
-	f.send(saslSuccess)
-	if restart := <-f.opens; !restart {
+	<-f.Opens
+	f.Send(xmpptest.FeaturesAnon)
+	f.Expect(t, "mechanism='ANONYMOUS'")
+	f.Send(xmpptest.SASLSuccess)
+	if restart := <-f.Opens; !restart {
 		t.Error("second Open was not a restart")
 	}
 }
 
 // serveSMLogin plays a server that offers stream management: login, bind,
 // the client's <enable/>, and <enabled id='sm1' resume='true'/>.
-func serveSMLogin(t *testing.T, f *fakeConn) {
+func serveSMLogin(t *testing.T, f *xmpptest.FakeConn) {
 	t.Helper()
-	f.send(bindResult(bindID(t, serveLoginFeatures(t, f, featuresBindSM))))
-	f.expect(t, "<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
-	f.send(smEnabled)
-}
-
-// next returns the next element the client sends.
-func (f *fakeConn) next(t *testing.T) string {
-	t.Helper()
-	select {
-	case e := <-f.fromClient:
-		return string(e)
-	case <-time.After(10 * time.Second):
-		t.Fatal("client sent nothing")
-		return ""
-	}
+	f.Send(xmpptest.BindResult(xmpptest.ID(t, serveLoginFeatures(t, f, featuresBindSM))))
+	f.Expect(t, "<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
+	f.Send(smEnabled)
 }
 
 // pingSync sends a server ping and returns what the client sent before its
 // answer. The read loop handles elements in order, so everything the server
 // sent before the ping has been handled once the answer comes.
-func pingSync(t *testing.T, f *fakeConn, id string) []string {
+func pingSync(t *testing.T, f *xmpptest.FakeConn, id string) []string {
 	t.Helper()
-	f.send(`<iq xmlns='jabber:client' type='get' id='` + id + `' from='example.net'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	f.Send(`<iq xmlns='jabber:client' type='get' id='` + id + `' from='example.net'><ping xmlns='urn:xmpp:ping'/></iq>`)
 	var before []string
 	for {
-		e := f.next(t)
+		e := f.Next(t)
 		if strings.Contains(e, "type='result'") && strings.Contains(e, "id='"+id+"'") {
 			return before
 		}
@@ -122,7 +111,7 @@ func pingSync(t *testing.T, f *fakeConn, id string) []string {
 func sendBodies(t *testing.T, c *xmppconn.Connection, bodies ...string) {
 	t.Helper()
 	for _, b := range bodies {
-		if err := sendBody(connectCtx(t), c, c.JID().Bare(), b); err != nil {
+		if err := xmpptest.SendBody(xmpptest.Context(t), c, c.JID().Bare(), b); err != nil {
 			t.Fatalf("Send(%q): %v", b, err)
 		}
 	}
@@ -130,9 +119,9 @@ func sendBodies(t *testing.T, c *xmppconn.Connection, bodies ...string) {
 
 // expectBody waits for the client's next element and checks it is the
 // message with body.
-func expectBody(t *testing.T, f *fakeConn, body string) string {
+func expectBody(t *testing.T, f *xmpptest.FakeConn, body string) string {
 	t.Helper()
-	e := f.next(t)
+	e := f.Next(t)
 	if !strings.HasPrefix(e, "<message") || !strings.Contains(e, "<body>"+body+"</body>") {
 		t.Errorf("client sent %s, want the message %q", e, body)
 	}

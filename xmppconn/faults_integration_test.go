@@ -14,6 +14,7 @@ import (
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/faultproxy"
 	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -47,26 +48,26 @@ func checkExactly(t *testing.T, who string, in *inbox, prefix string, n int) {
 // send.
 type faultScenario struct {
 	name     string
-	apply    func(t *testing.T, p *faultproxy.Proxy, rec *recorder, round int)
+	apply    func(t *testing.T, p *faultproxy.Proxy, rec *xmpptest.Recorder, round int)
 	recovers bool // the session goes down and comes back (else the transport absorbs it)
 }
 
 var (
-	cutFault = faultScenario{name: "cut", recovers: true, apply: func(t *testing.T, p *faultproxy.Proxy, rec *recorder, round int) {
+	cutFault = faultScenario{name: "cut", recovers: true, apply: func(t *testing.T, p *faultproxy.Proxy, rec *xmpptest.Recorder, round int) {
 		p.Cut()
 	}}
 	// boshCutFault: BOSH resends the request (same rid) on a new TCP
 	// connection; the session never goes down.
-	boshCutFault = faultScenario{name: "cut", apply: func(t *testing.T, p *faultproxy.Proxy, rec *recorder, round int) {
+	boshCutFault = faultScenario{name: "cut", apply: func(t *testing.T, p *faultproxy.Proxy, rec *xmpptest.Recorder, round int) {
 		p.Cut()
 	}}
-	blackholeFault = faultScenario{name: "blackhole", recovers: true, apply: func(t *testing.T, p *faultproxy.Proxy, rec *recorder, _ int) {
+	blackholeFault = faultScenario{name: "blackhole", recovers: true, apply: func(t *testing.T, p *faultproxy.Proxy, rec *xmpptest.Recorder, _ int) {
 		isDown := func(e events.Event) bool {
 			sc, ok := e.(events.StateChange)
 			return ok && sc.State == events.StateDisconnected
 		}
 		before := 0
-		for _, e := range rec.all() {
+		for _, e := range rec.All() {
 			if isDown(e) {
 				before++
 			}
@@ -74,7 +75,7 @@ var (
 		p.Blackhole()
 		// Restore once the pings found the link dead, so that recovery
 		// can get through.
-		rec.waitForNth(t, 20*time.Second, "DISCONNECTED after the blackhole", before+1, isDown)
+		rec.WaitForNth(t, 20*time.Second, "DISCONNECTED after the blackhole", before+1, isDown)
 		p.Restore()
 	}}
 )
@@ -112,7 +113,7 @@ func TestIntegrationNoLostStanzas(t *testing.T) {
 				// offline storage. The WebSocket case runs by default.
 				t.Skip("BOSH fault scenario needs a server that replays or answers a repeated rid (XMPPCONN_FAULT_TESTS=1 runs it)")
 			}
-			noLeaks(t)
+			xmpptest.NoLeaks(t)
 			proxy, err := faultproxy.Start("127.0.0.1:" + strconv.Itoa(s.HTTPPort))
 			if err != nil {
 				t.Fatal(err)
@@ -134,8 +135,8 @@ func TestIntegrationNoLostStanzas(t *testing.T) {
 				cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			}
 			bot := xmppconn.New(cfg)
-			rec := record(bot)
-			if err := bot.Connect(connectCtx(t)); err != nil {
+			rec := xmpptest.Record(bot)
+			if err := bot.Connect(xmpptest.Context(t)); err != nil {
 				t.Fatal(err)
 			}
 			defer bot.Disconnect(context.Background())
@@ -145,7 +146,7 @@ func TestIntegrationNoLostStanzas(t *testing.T) {
 			pcfg.Credentials = auth.Credentials{Username: peerUser, Password: auth.NewSecret(peerPass)}
 			pcfg.Handler = peerIn
 			peer := xmppconn.New(pcfg)
-			if err := peer.Connect(connectCtx(t)); err != nil {
+			if err := peer.Connect(xmpptest.Context(t)); err != nil {
 				t.Fatal(err)
 			}
 			defer peer.Disconnect(context.Background())
@@ -157,7 +158,7 @@ func TestIntegrationNoLostStanzas(t *testing.T) {
 			per := n / rounds
 			sendRange := func(from *xmppconn.Connection, to jid.JID, prefix string, lo, hi int) error {
 				for i := lo; i < hi; i++ {
-					if err := sendBody(ctx, from, to, prefix+strconv.Itoa(i)); err != nil {
+					if err := xmpptest.SendBody(ctx, from, to, prefix+strconv.Itoa(i)); err != nil {
 						return err
 					}
 				}
@@ -200,12 +201,12 @@ func TestIntegrationNoLostStanzas(t *testing.T) {
 				}
 				if r < len(tc.faults) && tc.faults[r].recovers {
 					// The next fault hits a live session again.
-					rec.waitForNth(t, 30*time.Second, "ConnectionEstablished after the fault", r+2, isUp)
+					rec.WaitForNth(t, 30*time.Second, "ConnectionEstablished after the fault", r+2, isUp)
 				}
 			}
 			// A last message after the faults: once it is in, anything the
 			// server would send again (a duplicate) would have come before it.
-			if err := sendBody(ctx, peer, botJID, "end"); err != nil {
+			if err := xmpptest.SendBody(ctx, peer, botJID, "end"); err != nil {
 				t.Fatal(err)
 			}
 			for _, in := range []*inbox{botIn, peerIn} {
@@ -220,13 +221,13 @@ func TestIntegrationNoLostStanzas(t *testing.T) {
 			botIn.mu.Unlock()
 			checkExactly(t, "bot", botIn, "p", n)
 			checkExactly(t, "peer", peerIn, "b", n)
-			if fs := rec.failures(); len(fs) != 0 {
-				t.Errorf("ConnectionFailed during faults: %v", rec.names())
+			if fs := rec.Failures(); len(fs) != 0 {
+				t.Errorf("ConnectionFailed during faults: %v", rec.Names())
 			}
 			if bot.State() != events.StateConnected {
 				t.Errorf("bot state %v after the faults", bot.State())
 			}
-			t.Logf("events: %v", rec.names())
+			t.Logf("events: %v", rec.Names())
 			if os.Getenv("XMPPCONN_TEST_LOG") != "" {
 				t.Log(s.LogTail(20000))
 			}

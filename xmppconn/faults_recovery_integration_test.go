@@ -15,6 +15,7 @@ import (
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/faultproxy"
 	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -43,7 +44,7 @@ func startProxy(t *testing.T, s *prosodytest.Server) *faultproxy.Proxy {
 func isEstablished(e events.Event) bool { return e.Type() == events.ConnectionEstablished }
 
 func isFailed(e events.Event) bool {
-	_, ok := e.(*events.Failed)
+	_, ok := e.(events.Failed)
 	return ok
 }
 
@@ -61,7 +62,7 @@ func TestIntegrationBlackholeDetected(t *testing.T) {
 				name = tr.name + "/recovered"
 			}
 			t.Run(name, func(t *testing.T) {
-				noLeaks(t)
+				xmpptest.NoLeaks(t)
 				p := startProxy(t, s)
 				cfg := baseConfig(t, s, tr.url(p))
 				cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
@@ -76,11 +77,10 @@ func TestIntegrationBlackholeDetected(t *testing.T) {
 					<-restored
 					return 0
 				}
-				cfg.Jitsi.NoPropertiesQuery = true
 				c := xmppconn.New(cfg)
 				defer c.Disconnect(context.Background())
-				rec := record(c)
-				if err := c.Connect(connectCtx(t)); err != nil {
+				rec := xmpptest.Record(c)
+				if err := c.Connect(xmpptest.Context(t)); err != nil {
 					t.Fatalf("Connect: %v", err)
 				}
 				first := c.JID()
@@ -88,19 +88,19 @@ func TestIntegrationBlackholeDetected(t *testing.T) {
 				// The server enabled stream management; a round trip after
 				// that proves its <enabled/> reached the client too (a
 				// blackhole that swallows it leaves nothing to resume).
-				if err := ping.Send(connectCtx(t), c.Session(), c.JID().Domain()); err != nil {
+				if err := ping.Send(xmpptest.Context(t), c.Session(), c.JID().Domain()); err != nil {
 					t.Fatalf("ping: %v", err)
 				}
 
 				p.Blackhole()
 				start := time.Now()
-				rec.waitFor(t, 20*time.Second, "DISCONNECTED", isState(events.StateDisconnected))
+				rec.WaitFor(t, 20*time.Second, "DISCONNECTED", isState(events.StateDisconnected))
 				// The figure the issue asks for; the bound is structural: one
 				// idle interval, then Failures unanswered pings.
 				t.Logf("blackhole detected after %v (interval %v + %d x timeout %v)", time.Since(start).Round(time.Millisecond), interval, 1, timeout)
 
 				if !recovery {
-					f := rec.waitFor(t, 10*time.Second, "ConnectionFailed", isFailed).(*events.Failed)
+					f := rec.WaitFor(t, 10*time.Second, "ConnectionFailed", isFailed).(events.Failed)
 					if !errors.Is(f, xmppconn.ErrPingTimeout) {
 						t.Errorf("lost because of %v, want the ping timeout", f.Cause)
 					}
@@ -115,16 +115,16 @@ func TestIntegrationBlackholeDetected(t *testing.T) {
 					waitHibernating(t, s, first.String())
 				}
 				close(restored)
-				est := rec.waitForNth(t, 30*time.Second, "ConnectionEstablished after the blackhole", 2, isEstablished).(events.Established)
-				if !recoveredInOrder(rec.names()) {
-					t.Fatalf("events of the recovery out of order: %v", rec.names())
+				est := rec.WaitForNth(t, 30*time.Second, "ConnectionEstablished after the blackhole", 2, isEstablished).(events.Established)
+				if !recoveredInOrder(rec.Names()) {
+					t.Fatalf("events of the recovery out of order: %v", rec.Names())
 				}
 				// Prosody 0.12 cannot resume a BOSH session (see
 				// TestIntegrationRecoverAfterKill): a fresh one is bound.
 				if tr.name == "ws" && (!est.Resumed || est.JID != first.String()) {
 					t.Errorf("Established = %+v, want resumed as %s", est, first)
 				}
-				if n := len(rec.failures()); n != 0 {
+				if n := len(rec.Failures()); n != 0 {
 					t.Errorf("%d ConnectionFailed during the recovery", n)
 				}
 			})
@@ -199,23 +199,22 @@ func TestIntegrationResumeImpossible(t *testing.T) {
 				cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
 				quickRecovery(&cfg)
 				cfg.Reconnect.Delay = tc.delay
-				cfg.Jitsi.NoPropertiesQuery = true
 				c := xmppconn.New(cfg)
 				defer c.Disconnect(context.Background())
-				rec := record(c)
-				if err := c.Connect(connectCtx(t)); err != nil {
+				rec := xmpptest.Record(c)
+				if err := c.Connect(xmpptest.Context(t)); err != nil {
 					t.Fatalf("Connect: %v", err)
 				}
 				waitSM(t, s, c.JID().String())
 				tc.fault(t, p)
-				est := rec.waitForNth(t, 30*time.Second, "ConnectionEstablished after the fault", 2, isEstablished).(events.Established)
+				est := rec.WaitForNth(t, 30*time.Second, "ConnectionEstablished after the fault", 2, isEstablished).(events.Established)
 				if est.Resumed {
 					t.Errorf("Established = %+v after the session was gone, want Resumed false", est)
 				}
-				if !recoveredInOrder(rec.names()) {
-					t.Errorf("events of the recovery out of order: %v", rec.names())
+				if !recoveredInOrder(rec.Names()) {
+					t.Errorf("events of the recovery out of order: %v", rec.Names())
 				}
-				if n := len(rec.failures()); n != 0 {
+				if n := len(rec.Failures()); n != 0 {
 					t.Errorf("%d ConnectionFailed during the recovery", n)
 				}
 				if c.State() != events.StateConnected {
@@ -234,24 +233,23 @@ func TestIntegrationNetworkStaysDown(t *testing.T) {
 	user, pass := s.NewUser(t)
 	for _, tr := range proxiedTransports {
 		t.Run(tr.name, func(t *testing.T) {
-			noLeaks(t)
+			xmpptest.NoLeaks(t)
 			p := startProxy(t, s)
 			cfg := baseConfig(t, s, tr.url(p))
 			cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
 			quickRecovery(&cfg)
-			cfg.Jitsi.NoPropertiesQuery = true
 			c := xmppconn.New(cfg)
 			defer c.Disconnect(context.Background())
-			rec := record(c)
-			if err := c.Connect(connectCtx(t)); err != nil {
+			rec := xmpptest.Record(c)
+			if err := c.Connect(xmpptest.Context(t)); err != nil {
 				t.Fatalf("Connect: %v", err)
 			}
 			p.Refuse()
 			p.Cut()
-			f := rec.waitFor(t, 60*time.Second, "ConnectionFailed", isFailed).(*events.Failed)
-			flush(t, c)
-			if n := len(rec.failures()); n != 1 {
-				t.Errorf("%d ConnectionFailed, want exactly 1: %v", n, rec.names())
+			f := rec.WaitFor(t, 60*time.Second, "ConnectionFailed", isFailed).(events.Failed)
+			xmpptest.Flush(t, c)
+			if n := len(rec.Failures()); n != 1 {
+				t.Errorf("%d ConnectionFailed, want exactly 1: %v", n, rec.Names())
 			}
 			if f.Err != events.DroppedError {
 				t.Errorf("error type %s, want %s (reason %q)", f.Err, events.DroppedError, f.Reason)
@@ -259,9 +257,9 @@ func TestIntegrationNetworkStaysDown(t *testing.T) {
 			if c.State() != events.StateFailed {
 				t.Errorf("state %v, want FAILED", c.State())
 			}
-			attempts := strings.Count(strings.Join(rec.names(), " "), "state:RECONNECTING")
+			attempts := strings.Count(strings.Join(rec.Names(), " "), "state:RECONNECTING")
 			if attempts != xmppconn.DefaultReconnectAttempts {
-				t.Errorf("%d attempts, want %d: %v", attempts, xmppconn.DefaultReconnectAttempts, rec.names())
+				t.Errorf("%d attempts, want %d: %v", attempts, xmppconn.DefaultReconnectAttempts, rec.Names())
 			}
 			if f.Details.TimeSinceLastSuccessMS <= 0 {
 				t.Errorf("time_since_last_success_ms = %d, want > 0", f.Details.TimeSinceLastSuccessMS)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -111,7 +112,7 @@ func normalizeBOSH(s string) string {
 // recorded transcript. Empty long-poll requests are left out: how many the
 // client has open at a given moment is timing, not protocol.
 func TestGoldenBOSHLogin(t *testing.T) {
-	noLeaks(t)
+	xmpptest.NoLeaks(t)
 	srv := &scriptedBOSH{release: make(chan struct{}), requests: map[uint64]string{}, message: make(chan struct{})}
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
@@ -123,9 +124,8 @@ func TestGoldenBOSHLogin(t *testing.T) {
 		Credentials: auth.Credentials{Username: "alice", Password: auth.NewSecret("golden-pw")},
 		AllowPlain:  true,
 		Resource:    "golden",
-		Jitsi:       xmppconn.JitsiConfig{NoPropertiesQuery: true},
 	})
-	ctx := connectCtx(t)
+	ctx := xmpptest.Context(t)
 	if err := c.Connect(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestGoldenBOSHLogin(t *testing.T) {
 // with the same rid, then gives up; the connection ends with exactly one
 // ConnectionFailed of type connection.serverError carrying the status.
 func TestBOSHServerErrorsEndOnce(t *testing.T) {
-	noLeaks(t)
+	xmpptest.NoLeaks(t)
 	srv := &scriptedBOSH{release: make(chan struct{}), requests: map[uint64]string{}, message: make(chan struct{})}
 	var broken atomic.Bool
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -189,27 +189,26 @@ func TestBOSHServerErrorsEndOnce(t *testing.T) {
 		HTTPClient:  hs.Client(),
 		Credentials: auth.Credentials{Username: "alice", Password: auth.NewSecret("pw")},
 		AllowPlain:  true,
-		Jitsi:       xmppconn.JitsiConfig{NoPropertiesQuery: true},
 		Reconnect:   xmppconn.ReconnectConfig{Disabled: true},
 		Ping:        xmppconn.PingConfig{Disabled: true},
 	})
-	rec := record(c)
-	if err := c.Connect(connectCtx(t)); err != nil {
+	rec := xmpptest.Record(c)
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatal(err)
 	}
 	broken.Store(true)
 	// Something to send, so a request meets the errors at once.
-	if err := sendBody(connectCtx(t), c, jid.MustParse("bob@example.net"), "x"); err != nil {
+	if err := xmpptest.SendBody(xmpptest.Context(t), c, jid.MustParse("bob@example.net"), "x"); err != nil {
 		t.Fatal(err)
 	}
-	ev := rec.waitFor(t, 30*time.Second, "ConnectionFailed", func(e events.Event) bool { return e.Type() == events.ConnectionFailed })
+	ev := rec.WaitFor(t, 30*time.Second, "ConnectionFailed", func(e events.Event) bool { return e.Type() == events.ConnectionFailed })
 	_ = c.Disconnect(context.Background())
-	flush(t, c)
-	f := ev.(*events.Failed)
+	xmpptest.Flush(t, c)
+	f := ev.(events.Failed)
 	if f.Err != events.ServerError || f.Details.HTTPStatus != http.StatusInternalServerError {
 		t.Errorf("failure = %s, http_status %d; want serverError, 500", f.Err, f.Details.HTTPStatus)
 	}
-	if n := len(rec.failures()); n != 1 {
-		t.Errorf("%d ConnectionFailed, want 1: %v", n, rec.names())
+	if n := len(rec.Failures()); n != 1 {
+		t.Errorf("%d ConnectionFailed, want 1: %v", n, rec.Names())
 	}
 }

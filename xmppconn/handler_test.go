@@ -14,16 +14,17 @@ import (
 	"mellium.im/xmpp/ping"
 	"mellium.im/xmpp/stanza"
 
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
 // connectFake connects a Connection with cfg over f and disconnects it at
 // cleanup.
-func connectFake(t *testing.T, f *fakeConn, cfg xmppconn.Config) *xmppconn.Connection {
+func connectFake(t *testing.T, f *xmpptest.FakeConn, cfg xmppconn.Config) *xmppconn.Connection {
 	t.Helper()
 	c := xmppconn.New(cfg)
-	go func() { f.send(bindResult(serveLogin(t, f))) }()
-	if err := c.Connect(connectCtx(t)); err != nil {
+	go func() { f.Send(xmpptest.BindResult(f.ServeLogin(t))) }()
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
@@ -69,21 +70,21 @@ func TestUnhandledIQAnswered(t *testing.T) {
 		{"handler leaves it", answering, "set", []string{"type='error'", "service-unavailable", "to='peer@example.net/x'"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			noLeaks(t)
-			f := newFakeConn()
-			cfg := fakeConfig(f)
+			xmpptest.NoLeaks(t)
+			f := xmpptest.NewFakeConn()
+			cfg := f.Config()
 			cfg.Handler = tc.handler
 			connectFake(t, f, cfg)
-			f.send(`<iq xmlns='jabber:client' type='` + tc.typ + `' id='q1' from='peer@example.net/x'><query xmlns='jabber:iq:version'/></iq>`)
-			got := f.expect(t, "q1")
+			f.Send(`<iq xmlns='jabber:client' type='` + tc.typ + `' id='q1' from='peer@example.net/x'><query xmlns='jabber:iq:version'/></iq>`)
+			got := f.Expect(t, "q1")
 			for _, w := range tc.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("answer %s lacks %s", got, w)
 				}
 			}
 			// Nothing else follows: a ping round trip comes back first.
-			f.send(`<iq xmlns='jabber:client' type='get' id='p2' from='example.net'><ping xmlns='urn:xmpp:ping'/></iq>`)
-			if next := f.expect(t, "p2"); strings.Contains(next, "q1") {
+			f.Send(`<iq xmlns='jabber:client' type='get' id='p2' from='example.net'><ping xmlns='urn:xmpp:ping'/></iq>`)
+			if next := f.Expect(t, "p2"); strings.Contains(next, "q1") {
 				t.Errorf("a second answer to q1: %s", next)
 			}
 		})
@@ -143,17 +144,17 @@ func (h *orderHandler) wait(t *testing.T, n int) []string {
 // Session is called, mellium's session takes over the Handler without
 // reordering, and its SendIQ gets its answer.
 func TestHandlerOrderAndSession(t *testing.T) {
-	noLeaks(t)
-	f := newFakeConn()
+	xmpptest.NoLeaks(t)
+	f := xmpptest.NewFakeConn()
 	h := &orderHandler{grew: make(chan struct{})}
-	cfg := fakeConfig(f)
+	cfg := f.Config()
 	cfg.Handler = h
 	c := connectFake(t, f, cfg)
 	msg := func(from, body string) string {
 		return `<message xmlns='jabber:client' from='` + from + `'><body>` + body + `</body></message>`
 	}
-	f.send(msg("anon@example.net", "one"))
-	f.send(msg("peer@example.net/x", "two"))
+	f.Send(msg("anon@example.net", "one"))
+	f.Send(msg("peer@example.net/x", "two"))
 	h.wait(t, 2)
 
 	s := c.Session()
@@ -163,15 +164,15 @@ func TestHandlerOrderAndSession(t *testing.T) {
 	if again := c.Session(); again != s {
 		t.Error("Session() made a second mellium session")
 	}
-	f.send(msg("peer@example.net/x", "three"))
+	f.Send(msg("peer@example.net/x", "three"))
 	errc := make(chan error, 1)
-	go func() { errc <- ping.Send(connectCtx(t), s, c.JID().Domain()) }()
-	req := f.expect(t, "urn:xmpp:ping")
-	f.send(`<iq xmlns='jabber:client' type='result' from='example.net' id='` + bindID(t, req) + `'/>`)
+	go func() { errc <- ping.Send(xmpptest.Context(t), s, c.JID().Domain()) }()
+	req := f.Expect(t, "urn:xmpp:ping")
+	f.Send(`<iq xmlns='jabber:client' type='result' from='example.net' id='` + xmpptest.ID(t, req) + `'/>`)
 	if err := <-errc; err != nil {
 		t.Errorf("ping through Session().SendIQ: %v", err)
 	}
-	f.send(msg("peer@example.net/x", "four"))
+	f.Send(msg("peer@example.net/x", "four"))
 	got := h.wait(t, 4)
 	want := []string{"message||one", "message|peer@example.net/x|two", "message|peer@example.net/x|three", "message|peer@example.net/x|four"}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -188,9 +189,9 @@ func TestHandlerOrderAndSession(t *testing.T) {
 // TestHandlerErrorKeepsSession: an error from the Handler is logged, and
 // the session goes on.
 func TestHandlerErrorKeepsSession(t *testing.T) {
-	noLeaks(t)
-	f := newFakeConn()
-	cfg := fakeConfig(f)
+	xmpptest.NoLeaks(t)
+	f := xmpptest.NewFakeConn()
+	cfg := f.Config()
 	calls := make(chan string, 4)
 	cfg.Handler = xmpp.HandlerFunc(func(_ xmlstream.TokenReadEncoder, start *xml.StartElement) error {
 		calls <- start.Name.Local
@@ -198,7 +199,7 @@ func TestHandlerErrorKeepsSession(t *testing.T) {
 	})
 	c := connectFake(t, f, cfg)
 	for range 2 {
-		f.send(`<message xmlns='jabber:client' from='peer@example.net/x'><body>x</body></message>`)
+		f.Send(`<message xmlns='jabber:client' from='peer@example.net/x'><body>x</body></message>`)
 		select {
 		case <-calls:
 		case <-time.After(10 * time.Second):

@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"go.uber.org/goleak"
 
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -35,12 +35,6 @@ var endpoints = []endpoint{
 	{"bosh-https", func(s *prosodytest.Server) string { return s.BOSHURL(true) }},
 }
 
-// noLeaks fails the test if it leaves goroutines behind.
-func noLeaks(t *testing.T) {
-	opt := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
-}
-
 // baseConfig returns a Config for url with an HTTP client of the test's
 // own, whose idle keep-alive connections are closed when the test ends
 // (before the leak check, which runs last).
@@ -54,21 +48,6 @@ func baseConfig(t *testing.T, s *prosodytest.Server, url string) xmppconn.Config
 	}
 }
 
-func connectCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-func flush(t *testing.T, c *xmppconn.Connection) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.Flush(ctx); err != nil {
-		t.Fatalf("Flush: %v", err)
-	}
-}
-
 func TestIntegrationConnectMechanisms(t *testing.T) {
 	s := prosodytest.Require(t)
 	user, pass := s.NewUser(t)
@@ -76,7 +55,7 @@ func TestIntegrationConnectMechanisms(t *testing.T) {
 	for _, ep := range endpoints {
 		for _, mech := range mechs {
 			t.Run(ep.name+"/"+mech, func(t *testing.T) {
-				noLeaks(t)
+				xmpptest.NoLeaks(t)
 				cfg := baseConfig(t, s, ep.url(s))
 				wantBare := user + "@" + s.Domain
 				if mech == "ANONYMOUS" {
@@ -88,8 +67,8 @@ func TestIntegrationConnectMechanisms(t *testing.T) {
 					cfg.AllowPlain = mech == "PLAIN"
 				}
 				c := xmppconn.New(cfg)
-				rec := record(c)
-				if err := c.Connect(connectCtx(t)); err != nil {
+				rec := xmpptest.Record(c)
+				if err := c.Connect(xmpptest.Context(t)); err != nil {
 					t.Fatalf("Connect: %v", err)
 				}
 				if got := c.State(); got != events.StateConnected {
@@ -105,17 +84,17 @@ func TestIntegrationConnectMechanisms(t *testing.T) {
 				if mech == "ANONYMOUS" && j.Domainpart() != s.AnonDomain {
 					t.Errorf("anonymous JID %q not on %s", j, s.AnonDomain)
 				}
-				flush(t, c)
-				est := rec.all()[len(rec.all())-1].(events.Established)
+				xmpptest.Flush(t, c)
+				est := rec.All()[len(rec.All())-1].(events.Established)
 				if est.JID != j.String() || est.ID != j.Resourcepart() || est.Resumed {
 					t.Errorf("Established = %+v, want jid %s", est, j)
 				}
 				if err := c.Disconnect(context.Background()); err != nil {
 					t.Errorf("Disconnect: %v", err)
 				}
-				flush(t, c)
+				xmpptest.Flush(t, c)
 				want := []string{"state:CONNECTING", "state:CONNECTED", "established", "state:CLOSING", "state:CLOSED", "disconnected"}
-				if diff := cmp.Diff(want, rec.names()); diff != "" {
+				if diff := cmp.Diff(want, rec.Names()); diff != "" {
 					t.Errorf("events (-want +got):\n%s", diff)
 				}
 				if c.State() != events.StateClosed {
@@ -131,25 +110,25 @@ func TestIntegrationWrongPassword(t *testing.T) {
 	user, pass := s.NewUser(t)
 	for _, ep := range endpoints {
 		t.Run(ep.name, func(t *testing.T) {
-			noLeaks(t)
+			xmpptest.NoLeaks(t)
 			cfg := baseConfig(t, s, ep.url(s))
 			wrong := pass + "-wrong"
 			cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(wrong)}
 			c := xmppconn.New(cfg)
-			rec := record(c)
-			err := c.Connect(connectCtx(t))
-			var f *events.Failed
+			rec := xmpptest.Record(c)
+			err := c.Connect(xmpptest.Context(t))
+			var f events.Failed
 			if !errors.As(err, &f) {
-				t.Fatalf("Connect error = %v, want *events.Failed", err)
+				t.Fatalf("Connect error = %v, want events.Failed", err)
 			}
 			var fe *auth.FailureError
 			if !errors.As(err, &fe) || !errors.Is(err, auth.ErrNotAuthorized) {
 				t.Errorf("Connect error does not wrap the SASL not-authorized failure: %v", err)
 			}
-			flush(t, c)
-			fs := rec.failures()
+			xmpptest.Flush(t, c)
+			fs := rec.Failures()
 			if len(fs) != 1 {
-				t.Fatalf("got %d ConnectionFailed, want 1: %v", len(fs), rec.names())
+				t.Fatalf("got %d ConnectionFailed, want 1: %v", len(fs), rec.Names())
 			}
 			if fs[0].Err != events.PasswordRequired || fs[0].Details.Condition != "not-authorized" {
 				t.Errorf("failure = %s condition %q, want passwordRequired/not-authorized", fs[0].Err, fs[0].Details.Condition)
@@ -160,7 +139,7 @@ func TestIntegrationWrongPassword(t *testing.T) {
 			if c.State() != events.StateFailed {
 				t.Errorf("state = %v, want FAILED", c.State())
 			}
-			for _, e := range rec.all() {
+			for _, e := range rec.All() {
 				if strings.Contains(fmtEvent(e), wrong) {
 					t.Errorf("event %v shows the password", e)
 				}
@@ -174,7 +153,7 @@ func TestIntegrationWrongPassword(t *testing.T) {
 }
 
 func TestIntegrationClosedPort(t *testing.T) {
-	noLeaks(t)
+	xmpptest.NoLeaks(t)
 	// A port that was just free and is now closed.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -185,18 +164,18 @@ func TestIntegrationClosedPort(t *testing.T) {
 	for _, scheme := range []string{"ws", "http"} {
 		t.Run(scheme, func(t *testing.T) {
 			c := xmppconn.New(xmppconn.Config{URL: scheme + "://127.0.0.1:" + strconv.Itoa(port) + "/xmpp", Domain: "localhost"})
-			rec := record(c)
-			err := c.Connect(connectCtx(t))
+			rec := xmpptest.Record(c)
+			err := c.Connect(xmpptest.Context(t))
 			if err == nil {
 				t.Fatal("Connect to a closed port succeeded")
 			}
-			flush(t, c)
-			fs := rec.failures()
+			xmpptest.Flush(t, c)
+			fs := rec.Failures()
 			if len(fs) != 1 || fs[0].Err != events.OtherError {
-				t.Fatalf("failures = %v, want one otherError", rec.names())
+				t.Fatalf("failures = %v, want one otherError", rec.Names())
 			}
 			want := []string{"state:CONNECTING", "state:FAILED", "failed:connection.otherError"}
-			if diff := cmp.Diff(want, rec.names()); diff != "" {
+			if diff := cmp.Diff(want, rec.Names()); diff != "" {
 				t.Errorf("events (-want +got):\n%s", diff)
 			}
 		})
@@ -215,37 +194,37 @@ func TestIntegrationServerKill(t *testing.T) {
 	for _, ep := range endpoints {
 		for _, tc := range cases {
 			t.Run(ep.name+"/"+tc.name, func(t *testing.T) {
-				noLeaks(t)
+				xmpptest.NoLeaks(t)
 				cfg := baseConfig(t, s, ep.url(s))
 				cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
 				cfg.Reconnect.Disabled = true // this test is about the loss itself
-				// No stanza after CONNECTED: the answer to the properties query
-				// would make Prosody ask for an ack, and if the client's <a/>
-				// is in flight when Prosody closes the stream, Prosody's socket
-				// closes with unread data, the RST it sends makes the client's
-				// kernel drop the unread <stream:error>, and the condition is
-				// lost with it.
-				cfg.Jitsi.NoPropertiesQuery = true
+				// A plain Connection sends no stanza after CONNECTED. Were it
+				// to (the Jitsi layer's properties query), the answer would
+				// make Prosody ask for an ack, and if the client's <a/> is in
+				// flight when Prosody closes the stream, Prosody's socket
+				// closes with unread data, the RST it sends makes the
+				// client's kernel drop the unread <stream:error>, and the
+				// condition is lost with it.
 				c := xmppconn.New(cfg)
-				rec := record(c)
-				if err := c.Connect(connectCtx(t)); err != nil {
+				rec := xmpptest.Record(c)
+				if err := c.Connect(xmpptest.Context(t)); err != nil {
 					t.Fatalf("Connect: %v", err)
 				}
 				// Let the stream settle (stream management answered) so that
 				// the kill does not race the client's <enable/>.
 				waitSM(t, s, c.JID().String())
-				n, err := s.KillSessions(connectCtx(t), c.JID().String(), tc.condition)
+				n, err := s.KillSessions(xmpptest.Context(t), c.JID().String(), tc.condition)
 				if err != nil || n != 1 {
 					t.Fatalf("KillSessions = %d, %v", n, err)
 				}
-				rec.waitFor(t, 20*time.Second, "ConnectionFailed", func(e events.Event) bool { return e.Type() == events.ConnectionFailed })
+				rec.WaitFor(t, 20*time.Second, "ConnectionFailed", func(e events.Event) bool { return e.Type() == events.ConnectionFailed })
 				if err := c.Disconnect(context.Background()); err != nil {
 					t.Errorf("Disconnect after failure: %v", err)
 				}
-				flush(t, c)
-				fs := rec.failures()
+				xmpptest.Flush(t, c)
+				fs := rec.Failures()
 				if len(fs) != 1 {
-					t.Fatalf("got %d ConnectionFailed, want 1: %v", len(fs), rec.names())
+					t.Fatalf("got %d ConnectionFailed, want 1: %v", len(fs), rec.Names())
 				}
 				if fs[0].Err != events.DroppedError {
 					t.Errorf("error type = %s, want droppedError", fs[0].Err)
@@ -260,7 +239,7 @@ func TestIntegrationServerKill(t *testing.T) {
 					t.Errorf("condition = %q, want %q (reason %q, cause %v, details %+v)", fs[0].Details.Condition, wantCond, fs[0].Reason, fs[0].Cause, fs[0].Details)
 				}
 				want := []string{"state:CONNECTING", "state:CONNECTED", "established", "state:DISCONNECTED", "state:FAILED", "failed:connection.droppedError"}
-				if diff := cmp.Diff(want, rec.names()); diff != "" {
+				if diff := cmp.Diff(want, rec.Names()); diff != "" {
 					t.Errorf("events (-want +got):\n%s", diff)
 				}
 			})

@@ -1,14 +1,9 @@
 package xmppconn
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
-
-// ErrPingTimeout is the cause of a session lost because the server stopped
-// answering XEP-0199 pings.
-var ErrPingTimeout = errors.New("xmppconn: server stopped answering pings")
 
 // keepalive is the liveness state of one link, guarded by its kmu. It runs
 // on a timer, not in a goroutine of its own: an idle session holds a timer,
@@ -23,9 +18,9 @@ var ErrPingTimeout = errors.New("xmppconn: server stopped answering pings")
 // lateness means the process was stopped or the machine slept (suspend_time
 // in ConnectionFailed).
 //
-// The link's keepalive counts as one of c.loops (goLive adds it for
-// pingLoop); that count is released once the link is closed and no check or
-// payer is running.
+// The link's keepalive counts as one of c.loops (armKeepalive adds it);
+// that count is released once the link is closed and no check or payer is
+// running.
 type keepalive struct {
 	armed   bool   // pingLoop has run: done is set
 	writing bool   // the outbox is attached to the link: answers may be written
@@ -40,9 +35,10 @@ type keepalive struct {
 	sent    time.Time // when it was sent
 }
 
-// pingLoop arms the keepalive of l and returns (it keeps its name and its
-// place in goLive, which counts it in c.loops).
-func (c *Connection) pingLoop(l *link) {
+// armKeepalive arms the keepalive of l, counted in c.loops until the link
+// is closed and idle.
+func (c *Connection) armKeepalive(l *link) {
+	c.loops.Add(1)
 	l.kmu.Lock()
 	l.ka.armed = true
 	l.ka.done = c.loops.Done

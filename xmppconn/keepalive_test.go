@@ -7,39 +7,40 @@ import (
 	"time"
 
 	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
 // connectedKeepalive connects over a fake transport pinging every 20 ms of
 // idleness with the given timeout and failures, recovery off, and returns
 // the connection, the fake and the event recorder.
-func connectedKeepalive(t *testing.T, timeout time.Duration, failures int) (*xmppconn.Connection, *fakeConn, *recorder) {
+func connectedKeepalive(t *testing.T, timeout time.Duration, failures int) (*xmppconn.Connection, *xmpptest.FakeConn, *xmpptest.Recorder) {
 	t.Helper()
-	noLeaks(t)
-	f := newFakeConn()
-	cfg := fakeConfig(f)
+	xmpptest.NoLeaks(t)
+	f := xmpptest.NewFakeConn()
+	cfg := f.Config()
 	cfg.Ping = xmppconn.PingConfig{Interval: 20 * time.Millisecond, Timeout: timeout, Failures: failures}
 	cfg.Reconnect.Disabled = true
 	c := xmppconn.New(cfg)
-	rec := record(c)
-	go func() { f.send(bindResult(serveLogin(t, f))) }()
-	if err := c.Connect(connectCtx(t)); err != nil {
+	rec := xmpptest.Record(c)
+	go func() { f.Send(xmpptest.BindResult(f.ServeLogin(t))) }()
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
-	t.Cleanup(func() { _ = c.Disconnect(connectCtx(t)) })
+	t.Cleanup(func() { _ = c.Disconnect(xmpptest.Context(t)) })
 	return c, f, rec
 }
 
 // nextPing waits for the client's next XEP-0199 ping and returns its id.
-func nextPing(t *testing.T, f *fakeConn) string {
+func nextPing(t *testing.T, f *xmpptest.FakeConn) string {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
 		select {
-		case e := <-f.fromClient:
+		case e := <-f.FromClient:
 			s := string(e)
 			if strings.Contains(s, "urn:xmpp:ping") {
-				m := idAttr.FindStringSubmatch(s)
+				m := xmpptest.IDAttr.FindStringSubmatch(s)
 				if m == nil {
 					t.Fatalf("ping without id: %s", s)
 				}
@@ -58,7 +59,7 @@ func TestKeepaliveAnswered(t *testing.T) {
 	c, f, _ := connectedKeepalive(t, 5*time.Second, 1)
 	for range 3 {
 		id := nextPing(t, f)
-		f.send(`<iq xmlns='jabber:client' type='result' from='example.net' id='` + id + `'/>`)
+		f.Send(`<iq xmlns='jabber:client' type='result' from='example.net' id='` + id + `'/>`)
 	}
 	if st := c.State(); st != events.StateConnected {
 		t.Errorf("state after answered pings = %v, want CONNECTED", st)
@@ -75,11 +76,11 @@ func TestKeepaliveUnanswered(t *testing.T) {
 	if first == second {
 		t.Errorf("the second ping reused the id %q", first)
 	}
-	e := rec.waitFor(t, 10*time.Second, "ConnectionFailed", func(e events.Event) bool {
-		_, ok := e.(*events.Failed)
+	e := rec.WaitFor(t, 10*time.Second, "ConnectionFailed", func(e events.Event) bool {
+		_, ok := e.(events.Failed)
 		return ok
 	})
-	if f := e.(*events.Failed); !errors.Is(f, xmppconn.ErrPingTimeout) {
+	if f := e.(events.Failed); !errors.Is(f, xmppconn.ErrPingTimeout) {
 		t.Errorf("ConnectionFailed = %v, want one caused by ErrPingTimeout", f)
 	}
 }
@@ -89,7 +90,7 @@ func TestKeepaliveUnanswered(t *testing.T) {
 func TestKeepaliveDataCounts(t *testing.T) {
 	c, f, _ := connectedKeepalive(t, time.Second, 1)
 	nextPing(t, f)
-	f.send(`<message xmlns='jabber:client' from='peer@example.net/r'><body>hi</body></message>`)
+	f.Send(`<message xmlns='jabber:client' from='peer@example.net/r'><body>hi</body></message>`)
 	nextPing(t, f) // the session lived on to ping again
 	if st := c.State(); st != events.StateConnected {
 		t.Errorf("state = %v, want CONNECTED", st)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -57,45 +56,6 @@ type resumeReq struct {
 	h      uint32
 	jid    jid.JID // the full JID of the session being resumed
 }
-
-// ProtocolError reports server input that breaks the protocol during
-// negotiation: an unexpected element, missing features, a malformed answer.
-type ProtocolError struct {
-	Step string // "features", "sasl", "bind", ...
-	Msg  string
-	Err  error // underlying error, if any
-}
-
-func (e *ProtocolError) Error() string {
-	s := "xmppconn: " + e.Step + ": " + e.Msg
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
-
-func (e *ProtocolError) Unwrap() error { return e.Err }
-
-// ResumeError reports that an XEP-0198 resumption was asked for and got no
-// usable answer (neither <resumed/> nor <failed/>).
-type ResumeError struct {
-	Err error
-}
-
-func (e *ResumeError) Error() string { return "xmppconn: resume: " + e.Err.Error() }
-
-func (e *ResumeError) Unwrap() error { return e.Err }
-
-// BindError reports that the server refused resource binding.
-type BindError struct {
-	Err stanza.Error
-}
-
-func (e *BindError) Error() string {
-	return "xmppconn: bind refused: " + string(e.Err.Condition)
-}
-
-func (e *BindError) Unwrap() error { return e.Err }
 
 // negotiator runs one stream negotiation over a transport.Conn: features,
 // SASL, restart, bind. It is shared by every transport.
@@ -408,9 +368,8 @@ func (n *negotiator) bind(ctx context.Context) (jid.JID, error) {
 		return jid.JID{}, err
 	}
 	var v struct {
-		Type  string       `xml:"type,attr"`
-		JID   string       `xml:"urn:ietf:params:xml:ns:xmpp-bind bind>jid"`
-		Error stanza.Error `xml:"jabber:client error"`
+		Type string `xml:"type,attr"`
+		JID  string `xml:"urn:ietf:params:xml:ns:xmpp-bind bind>jid"`
 	}
 	if err := xml.Unmarshal(elem, &v); err != nil {
 		return jid.JID{}, &ProtocolError{Step: "bind", Msg: "malformed bind result", Err: err}
@@ -418,7 +377,11 @@ func (n *negotiator) bind(ctx context.Context) (jid.JID, error) {
 	switch v.Type {
 	case "result":
 	case "error":
-		return jid.JID{}, &BindError{Err: v.Error}
+		se, err := ParseStanzaError(elem)
+		if err != nil {
+			return jid.JID{}, err
+		}
+		return jid.JID{}, &BindError{Err: se}
 	default:
 		return jid.JID{}, &ProtocolError{Step: "bind", Msg: "bind answer of type " + v.Type}
 	}
@@ -448,10 +411,6 @@ func (n *negotiator) legacySession(ctx context.Context) error {
 	}
 	return nil
 }
-
-// ErrNotConnected is returned by calls that need a session while the
-// connection has none (before the first CONNECTED, or after the end).
-var ErrNotConnected = errors.New("xmppconn: not connected")
 
 func xmlEscape(s string) string {
 	var b strings.Builder

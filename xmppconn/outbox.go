@@ -2,17 +2,12 @@ package xmppconn
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/xmppconn/xmppconn/transport"
 )
-
-// ErrQueueFull is returned by a send while the session is down and
-// Config.QueueLimit stanzas are already waiting for it to come back.
-var ErrQueueFull = errors.New("xmppconn: send queue full while the session is down")
 
 // writeTimeout bounds one write on the transport; a write that cannot finish
 // in that time means the connection is dead.

@@ -11,6 +11,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -43,28 +44,28 @@ func (s stanzaCounter) HandleXMPP(_ xmlstream.TokenReadEncoder, start *xml.Start
 
 // connectedFake returns a Connection that reached CONNECTED over a fake
 // transport, with h as its Handler.
-func connectedFake(tb testing.TB, h stanzaCounter) (*xmppconn.Connection, *fakeConn) {
+func connectedFake(tb testing.TB, h stanzaCounter) (*xmppconn.Connection, *xmpptest.FakeConn) {
 	tb.Helper()
 	t, ok := tb.(*testing.T)
-	f := newFakeConn()
-	cfg := fakeConfig(f)
+	f := xmpptest.NewFakeConn()
+	cfg := f.Config()
 	cfg.Handler = h
 	cfg.Ping.Disabled = true
 	c := xmppconn.New(cfg)
 	go func() {
 		if ok {
-			f.send(bindResult(serveLogin(t, f)))
+			f.Send(xmpptest.BindResult(f.ServeLogin(t)))
 			return
 		}
-		<-f.opens
-		f.send(featuresAnon)
-		<-f.fromClient
-		f.send(saslSuccess)
-		<-f.opens
-		f.send(featuresBind)
-		e := <-f.fromClient
-		m := idAttr.FindSubmatch(e)
-		f.send(bindResult(string(m[1])))
+		<-f.Opens
+		f.Send(xmpptest.FeaturesAnon)
+		<-f.FromClient
+		f.Send(xmpptest.SASLSuccess)
+		<-f.Opens
+		f.Send(xmpptest.FeaturesBind)
+		e := <-f.FromClient
+		m := xmpptest.IDAttr.FindSubmatch(e)
+		f.Send(xmpptest.BindResult(string(m[1])))
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -80,17 +81,17 @@ func connectedFake(tb testing.TB, h stanzaCounter) (*xmppconn.Connection, *fakeC
 }
 
 // sendOne sends one chat message with a short body.
-func sendOne(tb testing.TB, c *xmppconn.Connection, to jid.JID, f *fakeConn) {
+func sendOne(tb testing.TB, c *xmppconn.Connection, to jid.JID, f *xmpptest.FakeConn) {
 	body := xmlstream.Wrap(xmlstream.Token(xml.CharData("hello")), xml.StartElement{Name: xml.Name{Local: "body"}})
 	if err := c.Send(context.Background(), stanza.Message{To: to, Type: stanza.ChatMessage}.Wrap(body)); err != nil {
 		tb.Fatal(err)
 	}
-	<-f.fromClient
+	<-f.FromClient
 }
 
 // receiveOne has the fake server send msg and waits for the Handler.
-func receiveOne(f *fakeConn, msg []byte, h stanzaCounter) {
-	f.toClient <- msg
+func receiveOne(f *xmpptest.FakeConn, msg []byte, h stanzaCounter) {
+	f.ToClient <- msg
 	<-h.got
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/transport/bosh"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
@@ -332,21 +333,21 @@ func serveFakeXMPP(w http.ResponseWriter, r *http.Request) {
 			n++
 			_ = send(fmt.Sprintf(open, n))
 			if n == 1 {
-				_ = send(featuresAnon)
+				_ = send(xmpptest.FeaturesAnon)
 			} else {
-				_ = send(featuresBind)
+				_ = send(xmpptest.FeaturesBind)
 			}
 		case strings.HasPrefix(m, "<auth"):
-			_ = send(saslSuccess)
+			_ = send(xmpptest.SASLSuccess)
 		case strings.Contains(m, "urn:ietf:params:xml:ns:xmpp-bind"):
-			id := idAttr.FindStringSubmatch(m)
+			id := xmpptest.IDAttr.FindStringSubmatch(m)
 			if id == nil {
 				return
 			}
 			_ = send(`<iq xmlns='jabber:client' type='result' id='` + id[1] + `'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>u@localhost/` +
 				strings.ReplaceAll(r.RemoteAddr, ":", "-") + `</jid></bind></iq>`)
 		case strings.HasPrefix(m, "<iq") && strings.Contains(m, "type='get'") || strings.HasPrefix(m, `<iq`) && strings.Contains(m, `type="get"`):
-			id := idAttr.FindStringSubmatch(m)
+			id := xmpptest.IDAttr.FindStringSubmatch(m)
 			if id == nil {
 				continue
 			}

@@ -18,7 +18,6 @@ import (
 // or after an error that will not heal, the connection ends in FAILED with
 // exactly one ConnectionFailed. Disconnect cancels ctx.
 func (c *Connection) recover(ctx context.Context, cause error, status transport.Status) {
-	defer c.loops.Done()
 	lastErr, lastStatus := cause, status
 	tryResume := true
 	for n := 1; n <= c.cfg.Reconnect.Attempts; n++ {
@@ -43,17 +42,7 @@ func (c *Connection) recover(ctx context.Context, cause error, status transport.
 		c.mu.Unlock()
 
 		resume, resource := c.resumeTarget(prev, tryResume)
-		// The attempt's context bounds the attempt only: it is not cancelled
-		// once the stream is up, since a WebSocket read or write that sees
-		// its context end closes the connection.
-		actx, acancel := context.WithCancel(ctx)
-		timer := time.AfterFunc(c.cfg.Reconnect.AttemptTimeout, acancel)
-		tc, neg, err := c.establish(actx, resume, resource)
-		if timer.Stop() && err == nil {
-			// Up in time: actx lives on, cancelled with ctx at Disconnect.
-		} else {
-			acancel()
-		}
+		tc, neg, err := c.runAttempt(ctx, resume, resource)
 		var rerr *ResumeError
 		if errors.As(err, &rerr) {
 			// The server took <resume/> and never answered it: try a fresh
@@ -66,7 +55,6 @@ func (c *Connection) recover(ctx context.Context, cause error, status transport.
 			}
 		} else if tc != nil {
 			lastStatus = tc.Status()
-			closeQuietly(tc)
 		}
 		if ctx.Err() != nil {
 			return // Disconnect
@@ -92,9 +80,7 @@ func (c *Connection) recover(ctx context.Context, cause error, status transport.
 	if c.closing {
 		return
 	}
-	// Giving up is droppedError, or serverError after HTTP 5xx (design.md);
-	// a SASL refusal keeps its passwordRequired.
-	c.finishLocked(c.failure(lastErr, statusOnly(lastStatus), true))
+	c.giveUpLocked(lastErr, lastStatus)
 	c.out.reset()
 }
 
@@ -112,9 +98,3 @@ func (c *Connection) resumeTarget(prev jid.JID, tryResume bool) (*resumeReq, str
 	}
 	return resume, resource
 }
-
-// statusOnly is a transport.Conn that only reports a Status, for failures
-// built after the transport is gone.
-type statusOnly transport.Status
-
-func (s statusOnly) Status() transport.Status { return transport.Status(s) }

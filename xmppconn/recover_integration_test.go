@@ -11,6 +11,7 @@ import (
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -51,29 +52,29 @@ func TestIntegrationRecoverAfterKill(t *testing.T) {
 	for _, ep := range endpoints {
 		for _, tc := range cases {
 			t.Run(ep.name+"/"+tc.name, func(t *testing.T) {
-				noLeaks(t)
+				xmpptest.NoLeaks(t)
 				cfg := baseConfig(t, s, ep.url(s))
 				cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
 				quickRecovery(&cfg)
 				c := xmppconn.New(cfg)
 				defer c.Disconnect(context.Background())
-				rec := record(c)
-				if err := c.Connect(connectCtx(t)); err != nil {
+				rec := xmpptest.Record(c)
+				if err := c.Connect(xmpptest.Context(t)); err != nil {
 					t.Fatalf("Connect: %v", err)
 				}
 				first := c.JID()
 				// Wait until the server confirmed stream management, or
 				// there is nothing to resume.
 				waitSM(t, s, first.String())
-				if n, err := s.KillSessions(connectCtx(t), first.String(), tc.condition); err != nil || n != 1 {
+				if n, err := s.KillSessions(xmpptest.Context(t), first.String(), tc.condition); err != nil || n != 1 {
 					t.Fatalf("KillSessions = %d, %v", n, err)
 				}
-				ev := rec.waitForNth(t, 30*time.Second, "second ConnectionEstablished", 2, func(e events.Event) bool {
+				ev := rec.WaitForNth(t, 30*time.Second, "second ConnectionEstablished", 2, func(e events.Event) bool {
 					return e.Type() == events.ConnectionEstablished
 				})
 				est := ev.(events.Established)
-				if !recoveredInOrder(rec.names()) {
-					t.Fatalf("events of the recovery out of order: %v", rec.names())
+				if !recoveredInOrder(rec.Names()) {
+					t.Fatalf("events of the recovery out of order: %v", rec.Names())
 				}
 				wantResumed := tc.resumed
 				if strings.HasPrefix(ep.name, "bosh") {
@@ -89,8 +90,8 @@ func TestIntegrationRecoverAfterKill(t *testing.T) {
 				if tc.resumed && est.JID != first.String() {
 					t.Errorf("resumed as %s, want the same full JID %s", est.JID, first)
 				}
-				if len(rec.failures()) != 0 {
-					t.Errorf("ConnectionFailed during a recovery: %v", rec.names())
+				if len(rec.Failures()) != 0 {
+					t.Errorf("ConnectionFailed during a recovery: %v", rec.Names())
 				}
 			})
 		}

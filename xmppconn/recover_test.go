@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -20,22 +21,22 @@ import (
 // <failed/>; the session stays CONNECTED, sending works, and stanzas are no
 // longer counted (no <r/> although AckEvery is passed).
 func TestSMRefusedEnableKeepsSession(t *testing.T) {
-	noLeaks(t)
-	f := newFakeConn()
-	d := &dialer{conns: []*fakeConn{f}, err: errRefused}
+	xmpptest.NoLeaks(t)
+	f := xmpptest.NewFakeConn()
+	d := &dialer{conns: []*xmpptest.FakeConn{f}, err: errRefused}
 	cfg := recoverConfig(d)
 	cfg.StreamManagement.AckEvery = 2
 	c := xmppconn.New(cfg)
-	rec := record(c)
+	rec := xmpptest.Record(c)
 	wait := server(t, func() {
-		f.send(bindResult(bindID(t, serveLoginFeatures(t, f, featuresBindSM))))
+		f.Send(xmpptest.BindResult(xmpptest.ID(t, serveLoginFeatures(t, f, featuresBindSM))))
 	})
-	if err := c.Connect(connectCtx(t)); err != nil {
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	wait()
-	f.expect(t, "<enable xmlns='urn:xmpp:sm:3'")
-	f.send(smFailed)
+	f.Expect(t, "<enable xmlns='urn:xmpp:sm:3'")
+	f.Send(smFailed)
 	if got := pingSync(t, f, "p1"); len(got) != 0 {
 		t.Errorf("client sent %q before the ping answer", got)
 	}
@@ -56,9 +57,9 @@ func TestSMRefusedEnableKeepsSession(t *testing.T) {
 	if err := c.Disconnect(context.Background()); err != nil {
 		t.Errorf("Disconnect: %v", err)
 	}
-	flush(t, c)
+	xmpptest.Flush(t, c)
 	want := []string{"state:CONNECTING", "state:CONNECTED", "established", "state:CLOSING", "state:CLOSED", "disconnected"}
-	if diff := cmp.Diff(want, rec.names()); diff != "" {
+	if diff := cmp.Diff(want, rec.Names()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
@@ -66,33 +67,33 @@ func TestSMRefusedEnableKeepsSession(t *testing.T) {
 // TestSMAnswersAckRequest: the server's <r/> gets <a h='N'/>, N counting the
 // stanzas received after <enabled/> only.
 func TestSMAnswersAckRequest(t *testing.T) {
-	noLeaks(t)
-	f := newFakeConn()
-	d := &dialer{conns: []*fakeConn{f}, err: errRefused}
+	xmpptest.NoLeaks(t)
+	f := xmpptest.NewFakeConn()
+	d := &dialer{conns: []*xmpptest.FakeConn{f}, err: errRefused}
 	c := xmppconn.New(recoverConfig(d))
 	wait := server(t, func() {
-		f.send(bindResult(bindID(t, serveLoginFeatures(t, f, featuresBindSM))))
-		f.expect(t, "<enable xmlns='urn:xmpp:sm:3'")
+		f.Send(xmpptest.BindResult(xmpptest.ID(t, serveLoginFeatures(t, f, featuresBindSM))))
+		f.Expect(t, "<enable xmlns='urn:xmpp:sm:3'")
 	})
-	if err := c.Connect(connectCtx(t)); err != nil {
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	defer c.Disconnect(context.Background())
 	wait()
 	chat := `<message xmlns='jabber:client' from='peer@example.net/x' to='anon@example.net/r1' type='chat'><body>hi</body></message>`
-	f.send(chat) // before <enabled/>: not counted
-	f.send(smEnabled)
+	f.Send(chat) // before <enabled/>: not counted
+	f.Send(smEnabled)
 	for range 3 {
-		f.send(chat)
+		f.Send(chat)
 	}
-	f.send(smR)
-	if got, want := f.next(t), "<a xmlns='urn:xmpp:sm:3' h='3'/>"; got != want {
+	f.Send(smR)
+	if got, want := f.Next(t), "<a xmlns='urn:xmpp:sm:3' h='3'/>"; got != want {
 		t.Errorf("answer to <r/> = %s, want %s", got, want)
 	}
-	f.send(chat)
-	f.send(`<presence xmlns='jabber:client' from='peer@example.net/x' to='anon@example.net/r1'/>`)
-	f.send(smR)
-	if got, want := f.next(t), "<a xmlns='urn:xmpp:sm:3' h='5'/>"; got != want {
+	f.Send(chat)
+	f.Send(`<presence xmlns='jabber:client' from='peer@example.net/x' to='anon@example.net/r1'/>`)
+	f.Send(smR)
+	if got, want := f.Next(t), "<a xmlns='urn:xmpp:sm:3' h='5'/>"; got != want {
 		t.Errorf("answer to the second <r/> = %s, want %s", got, want)
 	}
 }
@@ -101,33 +102,33 @@ func TestSMAnswersAckRequest(t *testing.T) {
 // a retryable error; after Attempts attempts the connection ends in FAILED
 // with exactly one ConnectionFailed (droppedError).
 func TestRecoveryGivesUp(t *testing.T) {
-	noLeaks(t)
-	f := newFakeConn()
-	d := &dialer{conns: []*fakeConn{f}, err: errRefused}
+	xmpptest.NoLeaks(t)
+	f := xmpptest.NewFakeConn()
+	d := &dialer{conns: []*xmpptest.FakeConn{f}, err: errRefused}
 	c := xmppconn.New(recoverConfig(d))
-	rec := record(c)
-	wait := server(t, func() { f.send(bindResult(serveLogin(t, f))) })
-	if err := c.Connect(connectCtx(t)); err != nil {
+	rec := xmpptest.Record(c)
+	wait := server(t, func() { f.Send(xmpptest.BindResult(f.ServeLogin(t))) })
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	wait()
-	close(f.toClient) // the server goes away without a stream error
-	rec.waitFor(t, 10*time.Second, "ConnectionFailed", isType(events.ConnectionFailed))
+	close(f.ToClient) // the server goes away without a stream error
+	rec.WaitFor(t, 10*time.Second, "ConnectionFailed", isType(events.ConnectionFailed))
 	_ = c.Disconnect(context.Background()) // FAILED: only waits for the loops
-	flush(t, c)
+	xmpptest.Flush(t, c)
 
 	want := []string{"state:CONNECTING", "state:CONNECTED", "established",
 		"state:DISCONNECTED", "state:RECONNECTING",
 		"state:DISCONNECTED", "state:RECONNECTING",
 		"state:DISCONNECTED", "state:RECONNECTING",
 		"state:FAILED", "failed:connection.droppedError"}
-	if diff := cmp.Diff(want, rec.names()); diff != "" {
+	if diff := cmp.Diff(want, rec.Names()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 	if n := d.count() - 1; n != 3 {
 		t.Errorf("%d dial attempts after the loss, want 3", n)
 	}
-	fs := rec.failures()
+	fs := rec.Failures()
 	if len(fs) != 1 {
 		t.Fatalf("%d ConnectionFailed events, want 1", len(fs))
 	}
@@ -143,29 +144,29 @@ func TestRecoveryGivesUp(t *testing.T) {
 // TestRecoveryNotForFatalLoss: a stream error that will not heal (conflict)
 // ends the session at once: DISCONNECTED, FAILED, and no dial.
 func TestRecoveryNotForFatalLoss(t *testing.T) {
-	noLeaks(t)
-	f := newFakeConn()
-	d := &dialer{conns: []*fakeConn{f, newFakeConn()}, err: errRefused}
+	xmpptest.NoLeaks(t)
+	f := xmpptest.NewFakeConn()
+	d := &dialer{conns: []*xmpptest.FakeConn{f, xmpptest.NewFakeConn()}, err: errRefused}
 	c := xmppconn.New(recoverConfig(d))
-	rec := record(c)
-	wait := server(t, func() { f.send(bindResult(serveLogin(t, f))) })
-	if err := c.Connect(connectCtx(t)); err != nil {
+	rec := xmpptest.Record(c)
+	wait := server(t, func() { f.Send(xmpptest.BindResult(f.ServeLogin(t))) })
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	wait()
-	f.send(`<stream:error xmlns:stream='http://etherx.jabber.org/streams'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>`)
-	rec.waitFor(t, 10*time.Second, "ConnectionFailed", isType(events.ConnectionFailed))
+	f.Send(`<stream:error xmlns:stream='http://etherx.jabber.org/streams'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>`)
+	rec.WaitFor(t, 10*time.Second, "ConnectionFailed", isType(events.ConnectionFailed))
 	_ = c.Disconnect(context.Background())
-	flush(t, c)
+	xmpptest.Flush(t, c)
 	want := []string{"state:CONNECTING", "state:CONNECTED", "established",
 		"state:DISCONNECTED", "state:FAILED", "failed:connection.droppedError"}
-	if diff := cmp.Diff(want, rec.names()); diff != "" {
+	if diff := cmp.Diff(want, rec.Names()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 	if n := d.count(); n != 1 {
 		t.Errorf("%d dials, want only the first", n)
 	}
-	if fs := rec.failures(); len(fs) != 1 || fs[0].Details.Condition != "conflict" {
+	if fs := rec.Failures(); len(fs) != 1 || fs[0].Details.Condition != "conflict" {
 		t.Errorf("failures = %+v, want one with condition conflict", fs)
 	}
 }
@@ -173,9 +174,9 @@ func TestRecoveryNotForFatalLoss(t *testing.T) {
 // TestDisconnectCancelsRecoveryDelay: Disconnect during the wait before a
 // recovery attempt returns at once, and no attempt is made.
 func TestDisconnectCancelsRecoveryDelay(t *testing.T) {
-	noLeaks(t)
-	f := newFakeConn()
-	d := &dialer{conns: []*fakeConn{f, newFakeConn()}, err: errRefused}
+	xmpptest.NoLeaks(t)
+	f := xmpptest.NewFakeConn()
+	d := &dialer{conns: []*xmpptest.FakeConn{f, xmpptest.NewFakeConn()}, err: errRefused}
 	cfg := recoverConfig(d)
 	delayed := make(chan int, 1)
 	cfg.Reconnect.Delay = func(n int) time.Duration {
@@ -183,13 +184,13 @@ func TestDisconnectCancelsRecoveryDelay(t *testing.T) {
 		return time.Hour
 	}
 	c := xmppconn.New(cfg)
-	rec := record(c)
-	wait := server(t, func() { f.send(bindResult(serveLogin(t, f))) })
-	if err := c.Connect(connectCtx(t)); err != nil {
+	rec := xmpptest.Record(c)
+	wait := server(t, func() { f.Send(xmpptest.BindResult(f.ServeLogin(t))) })
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	wait()
-	close(f.toClient)
+	close(f.ToClient)
 	select {
 	case n := <-delayed:
 		if n != 1 {
@@ -209,45 +210,45 @@ func TestDisconnectCancelsRecoveryDelay(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Disconnect did not cancel the recovery delay")
 	}
-	flush(t, c)
+	xmpptest.Flush(t, c)
 	want := []string{"state:CONNECTING", "state:CONNECTED", "established",
 		"state:DISCONNECTED", "state:CLOSING", "state:CLOSED", "disconnected"}
-	if diff := cmp.Diff(want, rec.names()); diff != "" {
+	if diff := cmp.Diff(want, rec.Names()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 	if n := d.count(); n != 1 {
 		t.Errorf("%d dials, want only the first", n)
 	}
-	if len(rec.failures()) != 0 {
-		t.Errorf("ConnectionFailed after Disconnect: %+v", rec.failures())
+	if len(rec.Failures()) != 0 {
+		t.Errorf("ConnectionFailed after Disconnect: %+v", rec.Failures())
 	}
 }
 
 // loseWithUnacked connects over f with stream management, receives two
 // stanzas from the server, sends three messages, gets h=1 for them, and
 // loses the stream.
-func loseWithUnacked(t *testing.T, c *xmppconn.Connection, f *fakeConn) {
+func loseWithUnacked(t *testing.T, c *xmppconn.Connection, f *xmpptest.FakeConn) {
 	t.Helper()
 	wait := server(t, func() {
-		f.send(bindResult(bindID(t, serveLoginFeatures(t, f, featuresBindSM))))
-		f.expect(t, "<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
+		f.Send(xmpptest.BindResult(xmpptest.ID(t, serveLoginFeatures(t, f, featuresBindSM))))
+		f.Expect(t, "<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
 	})
-	if err := c.Connect(connectCtx(t)); err != nil {
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	wait()
 	// <enabled/> once the session is up (TestSMAnswerBeforeGoLive covers
 	// an answer that comes sooner).
-	f.send(smEnabled)
+	f.Send(smEnabled)
 	chat := `<message xmlns='jabber:client' from='peer@example.net/x' to='anon@example.net/r1' type='chat'><body>in</body></message>`
-	f.send(chat)
-	f.send(chat)
+	f.Send(chat)
+	f.Send(chat)
 	sendBodies(t, c, "one", "two", "three")
 	for _, b := range []string{"one", "two", "three"} {
 		expectBody(t, f, b)
 	}
-	f.send(`<a xmlns='urn:xmpp:sm:3' h='1'/>`)
-	close(f.toClient) // lost without a stream error: retried
+	f.Send(`<a xmlns='urn:xmpp:sm:3' h='1'/>`)
+	close(f.ToClient) // lost without a stream error: retried
 }
 
 // TestResumeResendsUnacked: the lost session is resumed on a new stream:
@@ -255,41 +256,41 @@ func loseWithUnacked(t *testing.T, c *xmppconn.Connection, f *fakeConn) {
 // same JID, and exactly the stanza the server had not acknowledged is sent
 // again.
 func TestResumeResendsUnacked(t *testing.T) {
-	noLeaks(t)
-	f1, f2 := newFakeConn(), newFakeConn()
-	d := &dialer{conns: []*fakeConn{f1, f2}, err: errRefused}
+	xmpptest.NoLeaks(t)
+	f1, f2 := xmpptest.NewFakeConn(), xmpptest.NewFakeConn()
+	d := &dialer{conns: []*xmpptest.FakeConn{f1, f2}, err: errRefused}
 	c := xmppconn.New(recoverConfig(d))
-	rec := record(c)
+	rec := xmpptest.Record(c)
 	defer c.Disconnect(context.Background())
 	var resume string
 	wait := server(t, func() {
 		serveAuth(t, f2)
-		f2.send(featuresBindSM)
-		resume = f2.expect(t, "<resume ")
-		f2.send(`<resumed xmlns='urn:xmpp:sm:3' previd='sm1' h='2'/>`)
+		f2.Send(featuresBindSM)
+		resume = f2.Expect(t, "<resume ")
+		f2.Send(`<resumed xmlns='urn:xmpp:sm:3' previd='sm1' h='2'/>`)
 	})
 	loseWithUnacked(t, c, f1)
 	wait()
 	if want := "<resume xmlns='urn:xmpp:sm:3' previd='sm1' h='2'/>"; resume != want {
 		t.Errorf("client sent %s, want %s", resume, want)
 	}
-	ev := rec.waitForNth(t, 10*time.Second, "second ConnectionEstablished", 2, isType(events.ConnectionEstablished))
+	ev := rec.WaitForNth(t, 10*time.Second, "second ConnectionEstablished", 2, isType(events.ConnectionEstablished))
 	if want := (events.Established{ID: "r1", JID: "anon@example.net/r1", Resumed: true}); ev != want {
 		t.Errorf("established = %+v, want %+v", ev, want)
 	}
 	expectBody(t, f2, "three")
 	// The inbound count goes on from the old stream.
-	f2.send(smR)
-	if got, want := f2.next(t), "<a xmlns='urn:xmpp:sm:3' h='2'/>"; got != want {
+	f2.Send(smR)
+	if got, want := f2.Next(t), "<a xmlns='urn:xmpp:sm:3' h='2'/>"; got != want {
 		t.Errorf("answer to <r/> = %s, want %s", got, want)
 	}
 	if got := pingSync(t, f2, "p1"); len(got) != 0 {
 		t.Errorf("client sent more after the unacked stanza: %q", got)
 	}
-	flush(t, c)
+	xmpptest.Flush(t, c)
 	want := []string{"state:CONNECTING", "state:CONNECTED", "established",
 		"state:DISCONNECTED", "state:RECONNECTING", "state:CONNECTED", "established"}
-	if diff := cmp.Diff(want, rec.names()); diff != "" {
+	if diff := cmp.Diff(want, rec.Names()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 	if got := c.JID().String(); got != "anon@example.net/r1" {
@@ -301,28 +302,28 @@ func TestResumeResendsUnacked(t *testing.T) {
 // the client binds a new session on the same stream and sends the
 // unacknowledged messages again, each with an XEP-0203 delay.
 func TestResumeFailedFallsBackToBind(t *testing.T) {
-	noLeaks(t)
-	f1, f2 := newFakeConn(), newFakeConn()
-	d := &dialer{conns: []*fakeConn{f1, f2}, err: errRefused}
+	xmpptest.NoLeaks(t)
+	f1, f2 := xmpptest.NewFakeConn(), xmpptest.NewFakeConn()
+	d := &dialer{conns: []*xmpptest.FakeConn{f1, f2}, err: errRefused}
 	c := xmppconn.New(recoverConfig(d))
-	rec := record(c)
+	rec := xmpptest.Record(c)
 	defer c.Disconnect(context.Background())
 	var bind string
 	wait := server(t, func() {
 		serveAuth(t, f2)
-		f2.send(featuresBindSM)
-		f2.expect(t, "<resume ")
-		f2.send(smFailed)
-		bind = f2.expect(t, "urn:ietf:params:xml:ns:xmpp-bind")
-		f2.send(bindResult(bindID(t, bind)))
-		f2.expect(t, "<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
+		f2.Send(featuresBindSM)
+		f2.Expect(t, "<resume ")
+		f2.Send(smFailed)
+		bind = f2.Expect(t, "urn:ietf:params:xml:ns:xmpp-bind")
+		f2.Send(xmpptest.BindResult(xmpptest.ID(t, bind)))
+		f2.Expect(t, "<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
 	})
 	loseWithUnacked(t, c, f1)
 	wait()
 	if !strings.Contains(bind, "<resource>r1</resource>") {
 		t.Errorf("bind %s does not ask for the old resource", bind)
 	}
-	ev := rec.waitForNth(t, 10*time.Second, "second ConnectionEstablished", 2, isType(events.ConnectionEstablished))
+	ev := rec.WaitForNth(t, 10*time.Second, "second ConnectionEstablished", 2, isType(events.ConnectionEstablished))
 	if want := (events.Established{ID: "r1", JID: "anon@example.net/r1", Resumed: false}); ev != want {
 		t.Errorf("established = %+v, want %+v", ev, want)
 	}
@@ -334,10 +335,10 @@ func TestResumeFailedFallsBackToBind(t *testing.T) {
 	if got := pingSync(t, f2, "p1"); len(got) != 0 {
 		t.Errorf("client sent more after the unacked stanzas: %q", got)
 	}
-	flush(t, c)
+	xmpptest.Flush(t, c)
 	want := []string{"state:CONNECTING", "state:CONNECTED", "established",
 		"state:DISCONNECTED", "state:RECONNECTING", "state:CONNECTED", "established"}
-	if diff := cmp.Diff(want, rec.names()); diff != "" {
+	if diff := cmp.Diff(want, rec.Names()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
@@ -346,21 +347,21 @@ func TestResumeFailedFallsBackToBind(t *testing.T) {
 // (the network is still down); the server still holds the session, so the
 // next attempt must try <resume/> again rather than bind a new session.
 func TestResumeAfterFailedDial(t *testing.T) {
-	noLeaks(t)
-	f1, f3 := newFakeConn(), newFakeConn()
-	d := &dialer{conns: []*fakeConn{f1, nil, f3}, err: errRefused}
+	xmpptest.NoLeaks(t)
+	f1, f3 := xmpptest.NewFakeConn(), xmpptest.NewFakeConn()
+	d := &dialer{conns: []*xmpptest.FakeConn{f1, nil, f3}, err: errRefused}
 	c := xmppconn.New(recoverConfig(d))
-	rec := record(c)
+	rec := xmpptest.Record(c)
 	defer c.Disconnect(context.Background())
 	var sent string
 	wait := server(t, func() {
 		serveAuth(t, f3)
-		f3.send(featuresBindSM)
-		sent = f3.next(t)
+		f3.Send(featuresBindSM)
+		sent = f3.Next(t)
 		if strings.HasPrefix(sent, "<resume ") {
-			f3.send(`<resumed xmlns='urn:xmpp:sm:3' previd='sm1' h='2'/>`)
+			f3.Send(`<resumed xmlns='urn:xmpp:sm:3' previd='sm1' h='2'/>`)
 		} else {
-			f3.send(bindResult(bindID(t, sent)))
+			f3.Send(xmpptest.BindResult(xmpptest.ID(t, sent)))
 		}
 	})
 	loseWithUnacked(t, c, f1)
@@ -368,7 +369,7 @@ func TestResumeAfterFailedDial(t *testing.T) {
 	if want := "<resume xmlns='urn:xmpp:sm:3' previd='sm1' h='2'/>"; sent != want {
 		t.Errorf("after a failed dial the client sent %s, want %s", sent, want)
 	}
-	ev := rec.waitForNth(t, 10*time.Second, "second ConnectionEstablished", 2, isType(events.ConnectionEstablished))
+	ev := rec.WaitForNth(t, 10*time.Second, "second ConnectionEstablished", 2, isType(events.ConnectionEstablished))
 	if !ev.(events.Established).Resumed {
 		t.Errorf("established = %+v, want Resumed", ev)
 	}
@@ -378,9 +379,9 @@ func TestResumeAfterFailedDial(t *testing.T) {
 // QueueLimit stanzas and refuses more with ErrQueueFull; the queued ones go
 // out, in order, once the session is back.
 func TestSendQueuedWhileDown(t *testing.T) {
-	noLeaks(t)
-	f1, f2 := newFakeConn(), newFakeConn()
-	d := &dialer{conns: []*fakeConn{f1, f2}, err: errRefused}
+	xmpptest.NoLeaks(t)
+	f1, f2 := xmpptest.NewFakeConn(), xmpptest.NewFakeConn()
+	d := &dialer{conns: []*xmpptest.FakeConn{f1, f2}, err: errRefused}
 	cfg := recoverConfig(d)
 	cfg.QueueLimit = 2
 	delayed, gate := make(chan int, 1), make(chan struct{})
@@ -390,7 +391,7 @@ func TestSendQueuedWhileDown(t *testing.T) {
 		return 0
 	}
 	c := xmppconn.New(cfg)
-	rec := record(c)
+	rec := xmpptest.Record(c)
 	defer c.Disconnect(context.Background())
 	opened := false
 	defer func() {
@@ -398,12 +399,12 @@ func TestSendQueuedWhileDown(t *testing.T) {
 			close(gate)
 		}
 	}()
-	wait := server(t, func() { f1.send(bindResult(serveLogin(t, f1))) })
-	if err := c.Connect(connectCtx(t)); err != nil {
+	wait := server(t, func() { f1.Send(xmpptest.BindResult(f1.ServeLogin(t))) })
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	wait()
-	close(f1.toClient)
+	close(f1.ToClient)
 	select {
 	case <-delayed:
 	case <-time.After(10 * time.Second):
@@ -413,15 +414,15 @@ func TestSendQueuedWhileDown(t *testing.T) {
 		t.Errorf("state during the delay = %v, want DISCONNECTED", st)
 	}
 	sendBodies(t, c, "q1", "q2")
-	if err := sendBody(connectCtx(t), c, c.JID().Bare(), "q3"); !errors.Is(err, xmppconn.ErrQueueFull) {
+	if err := xmpptest.SendBody(xmpptest.Context(t), c, c.JID().Bare(), "q3"); !errors.Is(err, xmppconn.ErrQueueFull) {
 		t.Errorf("third Send while down = %v, want ErrQueueFull", err)
 	}
 
-	wait = server(t, func() { f2.send(bindResult(serveLogin(t, f2))) })
+	wait = server(t, func() { f2.Send(xmpptest.BindResult(f2.ServeLogin(t))) })
 	opened = true
 	close(gate)
 	wait()
-	rec.waitForNth(t, 10*time.Second, "second CONNECTED", 2, isState(events.StateConnected))
+	rec.WaitForNth(t, 10*time.Second, "second CONNECTED", 2, isState(events.StateConnected))
 	expectBody(t, f2, "q1")
 	expectBody(t, f2, "q2")
 	if got := pingSync(t, f2, "p1"); len(got) != 0 {
@@ -435,9 +436,9 @@ func TestSendQueuedWhileDown(t *testing.T) {
 // (A check-then-send race loses stanzas silently here; with the race, this
 // test fails most runs, without it, never.)
 func TestSendQueueFullConcurrent(t *testing.T) {
-	noLeaks(t)
-	f1, f2 := newFakeConn(), newFakeConn()
-	d := &dialer{conns: []*fakeConn{f1, f2}, err: errRefused}
+	xmpptest.NoLeaks(t)
+	f1, f2 := xmpptest.NewFakeConn(), xmpptest.NewFakeConn()
+	d := &dialer{conns: []*xmpptest.FakeConn{f1, f2}, err: errRefused}
 	cfg := recoverConfig(d)
 	cfg.QueueLimit = 3
 	delayed, gate := make(chan int, 1), make(chan struct{})
@@ -447,7 +448,7 @@ func TestSendQueueFullConcurrent(t *testing.T) {
 		return 0
 	}
 	c := xmppconn.New(cfg)
-	rec := record(c)
+	rec := xmpptest.Record(c)
 	defer c.Disconnect(context.Background())
 	opened := false
 	defer func() {
@@ -455,12 +456,12 @@ func TestSendQueueFullConcurrent(t *testing.T) {
 			close(gate)
 		}
 	}()
-	wait := server(t, func() { f1.send(bindResult(serveLogin(t, f1))) })
-	if err := c.Connect(connectCtx(t)); err != nil {
+	wait := server(t, func() { f1.Send(xmpptest.BindResult(f1.ServeLogin(t))) })
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	wait()
-	close(f1.toClient)
+	close(f1.ToClient)
 	select {
 	case <-delayed:
 	case <-time.After(10 * time.Second):
@@ -479,7 +480,7 @@ func TestSendQueueFullConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			switch err := sendBody(context.Background(), c, peer, "q"); {
+			switch err := xmpptest.SendBody(context.Background(), c, peer, "q"); {
 			case err == nil:
 				accepted.Add(1)
 			case !errors.Is(err, xmppconn.ErrQueueFull):
@@ -490,11 +491,11 @@ func TestSendQueueFullConcurrent(t *testing.T) {
 	close(start)
 	wg.Wait()
 
-	wait = server(t, func() { f2.send(bindResult(serveLogin(t, f2))) })
+	wait = server(t, func() { f2.Send(xmpptest.BindResult(f2.ServeLogin(t))) })
 	opened = true
 	close(gate)
 	wait()
-	rec.waitForNth(t, 10*time.Second, "second CONNECTED", 2, isState(events.StateConnected))
+	rec.WaitForNth(t, 10*time.Second, "second CONNECTED", 2, isState(events.StateConnected))
 	sent := pingSync(t, f2, "p1")
 	if int(accepted.Load()) != len(sent) || len(sent) > cfg.QueueLimit {
 		t.Errorf("%d Sends returned nil, %d stanzas went out (QueueLimit %d)", accepted.Load(), len(sent), cfg.QueueLimit)
@@ -504,19 +505,19 @@ func TestSendQueueFullConcurrent(t *testing.T) {
 // TestDisconnectDuringRecoveryAttempt: Disconnect while an attempt waits
 // on a silent server cancels it: CLOSING, CLOSED, no ConnectionFailed.
 func TestDisconnectDuringRecoveryAttempt(t *testing.T) {
-	noLeaks(t)
-	f1, f2 := newFakeConn(), newFakeConn()
-	d := &dialer{conns: []*fakeConn{f1, f2}, err: errRefused}
+	xmpptest.NoLeaks(t)
+	f1, f2 := xmpptest.NewFakeConn(), xmpptest.NewFakeConn()
+	d := &dialer{conns: []*xmpptest.FakeConn{f1, f2}, err: errRefused}
 	c := xmppconn.New(recoverConfig(d))
-	rec := record(c)
-	wait := server(t, func() { f1.send(bindResult(serveLogin(t, f1))) })
-	if err := c.Connect(connectCtx(t)); err != nil {
+	rec := xmpptest.Record(c)
+	wait := server(t, func() { f1.Send(xmpptest.BindResult(f1.ServeLogin(t))) })
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	wait()
-	close(f1.toClient)
+	close(f1.ToClient)
 	select {
-	case <-f2.opens: // the attempt is under way; the server stays silent
+	case <-f2.Opens: // the attempt is under way; the server stays silent
 	case <-time.After(10 * time.Second):
 		t.Fatal("no recovery attempt")
 	}
@@ -530,10 +531,10 @@ func TestDisconnectDuringRecoveryAttempt(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Disconnect did not cancel the recovery attempt")
 	}
-	flush(t, c)
+	xmpptest.Flush(t, c)
 	want := []string{"state:CONNECTING", "state:CONNECTED", "established",
 		"state:DISCONNECTED", "state:RECONNECTING", "state:CLOSING", "state:CLOSED", "disconnected"}
-	if diff := cmp.Diff(want, rec.names()); diff != "" {
+	if diff := cmp.Diff(want, rec.Names()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 	if n := d.count(); n != 2 {
@@ -545,31 +546,31 @@ func TestDisconnectDuringRecoveryAttempt(t *testing.T) {
 // answers it (Prosody 0.12 over BOSH) fails the attempt after the resume
 // timeout; the next attempt binds a new session instead of resuming again.
 func TestResumeUnansweredThenFresh(t *testing.T) {
-	noLeaks(t)
-	f1, f2, f3 := newFakeConn(), newFakeConn(), newFakeConn()
-	d := &dialer{conns: []*fakeConn{f1, f2, f3}, err: errRefused}
+	xmpptest.NoLeaks(t)
+	f1, f2, f3 := xmpptest.NewFakeConn(), xmpptest.NewFakeConn(), xmpptest.NewFakeConn()
+	d := &dialer{conns: []*xmpptest.FakeConn{f1, f2, f3}, err: errRefused}
 	cfg := recoverConfig(d)
 	cfg.Ping.Timeout = 100 * time.Millisecond // bounds the wait for <resumed/>
 	c := xmppconn.New(cfg)
-	rec := record(c)
+	rec := xmpptest.Record(c)
 	defer c.Disconnect(context.Background())
 	var first string
 	wait := server(t, func() {
 		serveAuth(t, f2)
-		f2.send(featuresBindSM)
-		f2.expect(t, "<resume ") // and no answer
+		f2.Send(featuresBindSM)
+		f2.Expect(t, "<resume ") // and no answer
 		serveAuth(t, f3)
-		f3.send(featuresBindSM)
-		first = f3.next(t)
-		f3.send(bindResult(bindID(t, first)))
-		f3.expect(t, "<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
+		f3.Send(featuresBindSM)
+		first = f3.Next(t)
+		f3.Send(xmpptest.BindResult(xmpptest.ID(t, first)))
+		f3.Expect(t, "<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
 	})
 	loseWithUnacked(t, c, f1)
 	wait()
 	if !strings.Contains(first, "urn:ietf:params:xml:ns:xmpp-bind") {
 		t.Errorf("after an unanswered resume the client sent %s, want a bind request", first)
 	}
-	ev := rec.waitForNth(t, 10*time.Second, "second ConnectionEstablished", 2, isType(events.ConnectionEstablished))
+	ev := rec.WaitForNth(t, 10*time.Second, "second ConnectionEstablished", 2, isType(events.ConnectionEstablished))
 	if ev.(events.Established).Resumed {
 		t.Errorf("established = %+v, want a new session", ev)
 	}
@@ -578,11 +579,11 @@ func TestResumeUnansweredThenFresh(t *testing.T) {
 			t.Errorf("re-sent %s without an XEP-0203 delay", e)
 		}
 	}
-	flush(t, c)
+	xmpptest.Flush(t, c)
 	want := []string{"state:CONNECTING", "state:CONNECTED", "established",
 		"state:DISCONNECTED", "state:RECONNECTING",
 		"state:DISCONNECTED", "state:RECONNECTING", "state:CONNECTED", "established"}
-	if diff := cmp.Diff(want, rec.names()); diff != "" {
+	if diff := cmp.Diff(want, rec.Names()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
@@ -595,18 +596,18 @@ func TestResumeUnansweredThenFresh(t *testing.T) {
 // the scheduler, so each case repeats the race.
 func TestSMAnswerBeforeGoLive(t *testing.T) {
 	t.Run("failed", func(t *testing.T) {
-		noLeaks(t)
+		xmpptest.NoLeaks(t)
 		for i := range 500 {
-			f := newFakeConn()
-			cfg := recoverConfig(&dialer{conns: []*fakeConn{f}, err: errRefused})
+			f := xmpptest.NewFakeConn()
+			cfg := recoverConfig(&dialer{conns: []*xmpptest.FakeConn{f}, err: errRefused})
 			cfg.StreamManagement.AckEvery = 1
 			c := xmppconn.New(cfg)
 			wait := server(t, func() {
-				f.send(bindResult(bindID(t, serveLoginFeatures(t, f, featuresBindSM))))
-				f.expect(t, "<enable xmlns='urn:xmpp:sm:3'")
-				f.send(smFailed)
+				f.Send(xmpptest.BindResult(xmpptest.ID(t, serveLoginFeatures(t, f, featuresBindSM))))
+				f.Expect(t, "<enable xmlns='urn:xmpp:sm:3'")
+				f.Send(smFailed)
 			})
-			if err := c.Connect(connectCtx(t)); err != nil {
+			if err := c.Connect(xmpptest.Context(t)); err != nil {
 				t.Fatalf("Connect: %v", err)
 			}
 			wait()
@@ -620,12 +621,12 @@ func TestSMAnswerBeforeGoLive(t *testing.T) {
 		}
 	})
 	t.Run("enabled", func(t *testing.T) {
-		noLeaks(t)
+		xmpptest.NoLeaks(t)
 		for i := range 200 {
-			f1, f2 := newFakeConn(), newFakeConn()
-			c := xmppconn.New(recoverConfig(&dialer{conns: []*fakeConn{f1, f2}, err: errRefused}))
+			f1, f2 := xmpptest.NewFakeConn(), xmpptest.NewFakeConn()
+			c := xmppconn.New(recoverConfig(&dialer{conns: []*xmpptest.FakeConn{f1, f2}, err: errRefused}))
 			wait := server(t, func() { serveSMLogin(t, f1) }) // <enabled/> right behind <enable/>
-			if err := c.Connect(connectCtx(t)); err != nil {
+			if err := c.Connect(xmpptest.Context(t)); err != nil {
 				t.Fatalf("Connect: %v", err)
 			}
 			wait()
@@ -633,10 +634,10 @@ func TestSMAnswerBeforeGoLive(t *testing.T) {
 			var sent string
 			wait = server(t, func() {
 				serveAuth(t, f2)
-				f2.send(featuresBindSM)
-				sent = f2.next(t)
+				f2.Send(featuresBindSM)
+				sent = f2.Next(t)
 			})
-			close(f1.toClient)
+			close(f1.ToClient)
 			wait()
 			_ = c.Disconnect(context.Background())
 			if !strings.HasPrefix(sent, "<resume ") {

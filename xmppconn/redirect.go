@@ -19,7 +19,7 @@ import (
 // follows at most.
 const DefaultRedirectHops = 3
 
-// RedirectPolicy says which server redirects the client follows: an RFC
+// RedirectConfig says which server redirects the client follows: an RFC
 // 6120 see-other-host stream error, an RFC 7395 <close see-other-uri/>, a
 // BOSH terminate with condition see-other-uri, and an HTTP 3xx on the
 // endpoint. Every redirect is reported with ConnectionRedirected, followed
@@ -28,7 +28,7 @@ const DefaultRedirectHops = 3
 // policy. Whatever the policy, a redirect never goes from TLS to plaintext
 // and never changes the XMPP domain (the stream's 'to'): only the endpoint
 // moves.
-type RedirectPolicy struct {
+type RedirectConfig struct {
 	// Disabled reports redirects without following them.
 	Disabled bool
 	// MaxHops bounds the redirects followed in a row by one connect or
@@ -40,32 +40,6 @@ type RedirectPolicy struct {
 	// allows any host.
 	AllowHosts []string
 }
-
-// Reasons of a *RedirectRefusedError.
-const (
-	RedirectReasonDisabled  = "redirects are disabled"
-	RedirectReasonTooMany   = "too many redirects"
-	RedirectReasonDowngrade = "downgrade from TLS to plaintext"
-	RedirectReasonForeign   = "endpoint on another domain"
-	RedirectReasonInvalid   = "invalid redirect target"
-)
-
-// RedirectRefusedError reports a redirect the policy did not follow. It is
-// reported as connection.otherError (connection.droppedError for a live
-// session) with Reason "redirect to TARGET refused: REASON", and is never
-// retried.
-type RedirectRefusedError struct {
-	Kind   string // transport.RedirectSeeOtherHost, RedirectSeeOtherURI or RedirectHTTP
-	Target string // where the server pointed, token redacted
-	Reason string // one of the RedirectReason* constants, possibly with detail
-	Err    error  // the transport's *transport.RedirectError, or the stream.Error
-}
-
-func (e *RedirectRefusedError) Error() string {
-	return "xmppconn: redirect (" + e.Kind + ") to " + e.Target + " refused: " + e.Reason
-}
-
-func (e *RedirectRefusedError) Unwrap() error { return e.Err }
 
 // redirect is a redirect found in an attempt's error.
 type redirect struct {
@@ -89,23 +63,11 @@ func redirectOf(err error) (redirect, bool) {
 	return redirect{}, false
 }
 
-// policy returns the configured redirect policy with defaults.
-func (c *Connection) policy() RedirectPolicy {
-	var p RedirectPolicy
-	if c.cfg.Redirect != nil {
-		p = *c.cfg.Redirect
-	}
-	if p.MaxHops <= 0 {
-		p.MaxHops = DefaultRedirectHops
-	}
-	return p
-}
-
 // follow decides on rd, met while connected to current, after hops
 // redirects already followed: it returns the endpoint to go to (without
 // token or previd), or the error that refuses it.
 func (c *Connection) follow(rd redirect, current, origin, domain string, hops int) (string, *RedirectRefusedError) {
-	p := c.policy()
+	p := c.cfg.Redirect
 	refuse := func(target, reason string) (string, *RedirectRefusedError) {
 		return "", &RedirectRefusedError{Kind: rd.kind, Target: auth.RedactURL(target), Reason: reason, Err: rd.err}
 	}
@@ -185,7 +147,7 @@ func secureScheme(s string) bool {
 }
 
 // allows reports whether an endpoint on host stays within the domain.
-func (p RedirectPolicy) allows(host, domain, origin string) bool {
+func (p RedirectConfig) allows(host, domain, origin string) bool {
 	allowed := append([]string{domain}, p.AllowHosts...)
 	if u, err := url.Parse(origin); err == nil && u.Hostname() != "" {
 		allowed = append(allowed, u.Hostname())

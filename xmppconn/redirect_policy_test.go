@@ -24,33 +24,33 @@ func TestRedirectPolicy(t *testing.T) {
 	}
 	cases := []struct {
 		name   string
-		policy *RedirectPolicy
+		policy RedirectConfig
 		rd     redirect
 		hops   int
 		next   string // "" when refused
 		reason string // prefix of the refusal reason
 	}{
-		{"same host other path", nil, uri("wss://meet.example.com/shard2/ws"), 0, "wss://meet.example.com/shard2/ws", ""},
-		{"subdomain", nil, uri("wss://shard2.meet.example.com/ws"), 2, "wss://shard2.meet.example.com/ws", ""},
-		{"relative URI", nil, uri("/other-ws"), 0, "wss://meet.example.com/other-ws", ""},
-		{"token and previd dropped", nil, uri("wss://meet.example.com/ws?token=OLD&previd=X&room=b"), 0, "wss://meet.example.com/ws?room=b", ""},
-		{"websocket to bosh", nil, uri("https://meet.example.com/http-bind"), 0, "https://meet.example.com/http-bind", ""},
-		{"see-other-host keeps scheme, path and query", nil, host("shard3.meet.example.com:8443"), 0, "wss://shard3.meet.example.com:8443/xmpp-websocket?room=a", ""},
-		{"see-other-host ipv6", &RedirectPolicy{AllowHosts: []string{"::1"}}, host("[::1]:5443"), 0, "wss://[::1]:5443/xmpp-websocket?room=a", ""},
-		{"allowed other domain", &RedirectPolicy{AllowHosts: []string{"example.org"}}, uri("wss://x.example.org/ws"), 0, "wss://x.example.org/ws", ""},
-		{"any domain", &RedirectPolicy{AllowHosts: []string{"*"}}, uri("wss://elsewhere.test/ws"), 0, "wss://elsewhere.test/ws", ""},
-		{"fourth hop", nil, uri("wss://meet.example.com/ws"), 3, "", RedirectReasonTooMany},
-		{"more hops allowed", &RedirectPolicy{MaxHops: 5}, uri("wss://meet.example.com/ws"), 3, "wss://meet.example.com/ws", ""},
-		{"disabled", &RedirectPolicy{Disabled: true}, uri("wss://meet.example.com/ws"), 0, "", RedirectReasonDisabled},
-		{"downgrade", nil, uri("ws://meet.example.com/ws"), 0, "", RedirectReasonDowngrade},
-		{"downgrade even when allowed anywhere", &RedirectPolicy{AllowHosts: []string{"*"}}, uri("http://meet.example.com/http-bind"), 0, "", RedirectReasonDowngrade},
-		{"foreign domain", nil, uri("wss://evil.example.net/ws"), 0, "", RedirectReasonForeign},
-		{"suffix is not a subdomain", nil, uri("wss://notmeet.example.com/ws"), 0, "", RedirectReasonForeign},
-		{"parent domain", nil, uri("wss://example.com/ws"), 0, "", RedirectReasonForeign},
-		{"other scheme", nil, uri("ftp://meet.example.com/"), 0, "", RedirectReasonInvalid},
-		{"empty target", nil, uri(""), 0, "", RedirectReasonInvalid},
-		{"see-other-host with a path", nil, host("meet.example.com/x"), 0, "", RedirectReasonInvalid},
-		{"see-other-host empty", nil, host(""), 0, "", RedirectReasonInvalid},
+		{"same host other path", RedirectConfig{}, uri("wss://meet.example.com/shard2/ws"), 0, "wss://meet.example.com/shard2/ws", ""},
+		{"subdomain", RedirectConfig{}, uri("wss://shard2.meet.example.com/ws"), 2, "wss://shard2.meet.example.com/ws", ""},
+		{"relative URI", RedirectConfig{}, uri("/other-ws"), 0, "wss://meet.example.com/other-ws", ""},
+		{"token and previd dropped", RedirectConfig{}, uri("wss://meet.example.com/ws?token=OLD&previd=X&room=b"), 0, "wss://meet.example.com/ws?room=b", ""},
+		{"websocket to bosh", RedirectConfig{}, uri("https://meet.example.com/http-bind"), 0, "https://meet.example.com/http-bind", ""},
+		{"see-other-host keeps scheme, path and query", RedirectConfig{}, host("shard3.meet.example.com:8443"), 0, "wss://shard3.meet.example.com:8443/xmpp-websocket?room=a", ""},
+		{"see-other-host ipv6", RedirectConfig{AllowHosts: []string{"::1"}}, host("[::1]:5443"), 0, "wss://[::1]:5443/xmpp-websocket?room=a", ""},
+		{"allowed other domain", RedirectConfig{AllowHosts: []string{"example.org"}}, uri("wss://x.example.org/ws"), 0, "wss://x.example.org/ws", ""},
+		{"any domain", RedirectConfig{AllowHosts: []string{"*"}}, uri("wss://elsewhere.test/ws"), 0, "wss://elsewhere.test/ws", ""},
+		{"fourth hop", RedirectConfig{}, uri("wss://meet.example.com/ws"), 3, "", RedirectReasonTooMany},
+		{"more hops allowed", RedirectConfig{MaxHops: 5}, uri("wss://meet.example.com/ws"), 3, "wss://meet.example.com/ws", ""},
+		{"disabled", RedirectConfig{Disabled: true}, uri("wss://meet.example.com/ws"), 0, "", RedirectReasonDisabled},
+		{"downgrade", RedirectConfig{}, uri("ws://meet.example.com/ws"), 0, "", RedirectReasonDowngrade},
+		{"downgrade even when allowed anywhere", RedirectConfig{AllowHosts: []string{"*"}}, uri("http://meet.example.com/http-bind"), 0, "", RedirectReasonDowngrade},
+		{"foreign domain", RedirectConfig{}, uri("wss://evil.example.net/ws"), 0, "", RedirectReasonForeign},
+		{"suffix is not a subdomain", RedirectConfig{}, uri("wss://notmeet.example.com/ws"), 0, "", RedirectReasonForeign},
+		{"parent domain", RedirectConfig{}, uri("wss://example.com/ws"), 0, "", RedirectReasonForeign},
+		{"other scheme", RedirectConfig{}, uri("ftp://meet.example.com/"), 0, "", RedirectReasonInvalid},
+		{"empty target", RedirectConfig{}, uri(""), 0, "", RedirectReasonInvalid},
+		{"see-other-host with a path", RedirectConfig{}, host("meet.example.com/x"), 0, "", RedirectReasonInvalid},
+		{"see-other-host empty", RedirectConfig{}, host(""), 0, "", RedirectReasonInvalid},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/transport"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
@@ -149,23 +150,23 @@ func TestRedirectFollowed(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			noLeaks(t)
+			xmpptest.NoLeaks(t)
 			cfg := baseConfig(t, s, tc.start(t))
 			cfg.Domain = domain
 			cfg.Reconnect.Disabled = true
 			c := xmppconn.New(cfg)
-			rec := record(c)
-			if err := c.Connect(connectCtx(t)); err != nil {
+			rec := xmpptest.Record(c)
+			if err := c.Connect(xmpptest.Context(t)); err != nil {
 				t.Fatalf("Connect: %v", err)
 			}
 			defer func() { _ = c.Disconnect(context.Background()) }()
-			flush(t, c)
+			xmpptest.Flush(t, c)
 			want := []string{"state:CONNECTING", string(events.ConnectionRedirected), "state:CONNECTED", "established"}
-			if got := rec.names(); !equalStrings(got, want) {
+			if got := rec.Names(); !equalStrings(got, want) {
 				t.Errorf("events = %v, want %v", got, want)
 			}
 			var rd events.Redirected
-			for _, e := range rec.all() {
+			for _, e := range rec.All() {
 				if v, ok := e.(events.Redirected); ok {
 					rd = v
 				}
@@ -240,31 +241,31 @@ func TestRedirectRefused(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			noLeaks(t)
+			xmpptest.NoLeaks(t)
 			u, hc := tc.start(t)
 			if hc != nil {
 				t.Cleanup(hc.CloseIdleConnections)
 			}
 			c := xmppconn.New(xmppconn.Config{URL: u, Domain: "example.net", HTTPClient: hc})
-			rec := record(c)
-			err := c.Connect(connectCtx(t))
+			rec := xmpptest.Record(c)
+			err := c.Connect(xmpptest.Context(t))
 			var refused *xmppconn.RedirectRefusedError
 			if !errors.As(err, &refused) || !strings.HasPrefix(refused.Reason, tc.reason) {
 				t.Fatalf("Connect = %v, want a refused redirect (%s)", err, tc.reason)
 			}
-			flush(t, c)
-			var failed []*events.Failed
+			xmpptest.Flush(t, c)
+			var failed []events.Failed
 			var redirects []events.Redirected
-			for _, e := range rec.all() {
+			for _, e := range rec.All() {
 				switch v := e.(type) {
-				case *events.Failed:
+				case events.Failed:
 					failed = append(failed, v)
 				case events.Redirected:
 					redirects = append(redirects, v)
 				}
 			}
 			if len(failed) != 1 {
-				t.Fatalf("%d ConnectionFailed, want exactly 1: %v", len(failed), rec.names())
+				t.Fatalf("%d ConnectionFailed, want exactly 1: %v", len(failed), rec.Names())
 			}
 			if !strings.Contains(failed[0].Reason, tc.reason) || failed[0].Err != events.OtherError {
 				t.Errorf("ConnectionFailed = %s %q, want otherError naming %q", failed[0].Err, failed[0].Reason, tc.reason)
@@ -288,12 +289,11 @@ func TestRedirectRefused(t *testing.T) {
 // stream: the session is reported redirected and re-established at the new
 // host (same XMPP domain).
 func TestRedirectLiveSession(t *testing.T) {
-	noLeaks(t)
-	first, second := newFakeConn(), newFakeConn()
+	xmpptest.NoLeaks(t)
+	first, second := xmpptest.NewFakeConn(), xmpptest.NewFakeConn()
 	dialed := make(chan string, 4)
 	cfg := xmppconn.Config{
-		URL:   "wss://example.net/xmpp-websocket",
-		Jitsi: xmppconn.JitsiConfig{NoPropertiesQuery: true},
+		URL: "wss://example.net/xmpp-websocket",
 		// A redirect is followed at once, whatever the reconnect delay.
 		Reconnect: xmppconn.ReconnectConfig{Delay: func(int) time.Duration { return time.Hour }},
 		Dial: func(_ context.Context, u, _ string) (transport.Conn, error) {
@@ -305,18 +305,18 @@ func TestRedirectLiveSession(t *testing.T) {
 		},
 	}
 	c := xmppconn.New(cfg)
-	rec := record(c)
+	rec := xmpptest.Record(c)
 	done := make(chan error, 1)
-	go func() { done <- c.Connect(connectCtx(t)) }()
-	first.send(bindResult(serveLogin(t, first)))
+	go func() { done <- c.Connect(xmpptest.Context(t)) }()
+	first.Send(xmpptest.BindResult(first.ServeLogin(t)))
 	if err := <-done; err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	defer func() { _ = c.Disconnect(context.Background()) }()
 
-	first.send(`<stream:error xmlns:stream='http://etherx.jabber.org/streams'><see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>shard2.example.net</see-other-host></stream:error>`)
-	second.send(bindResult(serveLogin(t, second)))
-	rec.waitForNth(t, 10*time.Second, "second ConnectionEstablished", 2, func(e events.Event) bool {
+	first.Send(`<stream:error xmlns:stream='http://etherx.jabber.org/streams'><see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>shard2.example.net</see-other-host></stream:error>`)
+	second.Send(xmpptest.BindResult(second.ServeLogin(t)))
+	rec.WaitForNth(t, 10*time.Second, "second ConnectionEstablished", 2, func(e events.Event) bool {
 		return e.Type() == events.ConnectionEstablished
 	})
 	<-dialed
@@ -325,7 +325,7 @@ func TestRedirectLiveSession(t *testing.T) {
 	}
 	want := []string{"state:CONNECTING", "state:CONNECTED", "established",
 		"state:DISCONNECTED", string(events.ConnectionRedirected), "state:RECONNECTING", "state:CONNECTED", "established"}
-	if got := rec.names(); !equalStrings(got, want) {
+	if got := rec.Names(); !equalStrings(got, want) {
 		t.Errorf("events = %v, want %v", got, want)
 	}
 }
@@ -334,35 +334,35 @@ func TestRedirectLiveSession(t *testing.T) {
 // stream is reported, not followed, and ends in exactly one
 // ConnectionFailed naming it, without a dial.
 func TestRedirectLiveRefused(t *testing.T) {
-	noLeaks(t)
-	f := newFakeConn()
+	xmpptest.NoLeaks(t)
+	f := xmpptest.NewFakeConn()
 	var dials int
-	cfg := fakeConfig(f)
+	cfg := f.Config()
 	cfg.Reconnect.Delay = func(int) time.Duration { return 0 }
 	cfg.Dial = func(context.Context, string, string) (transport.Conn, error) {
 		dials++
 		return f, nil
 	}
 	c := xmppconn.New(cfg)
-	rec := record(c)
+	rec := xmpptest.Record(c)
 	done := make(chan error, 1)
-	go func() { done <- c.Connect(connectCtx(t)) }()
-	f.send(bindResult(serveLogin(t, f)))
+	go func() { done <- c.Connect(xmpptest.Context(t)) }()
+	f.Send(xmpptest.BindResult(f.ServeLogin(t)))
 	if err := <-done; err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	defer func() { _ = c.Disconnect(context.Background()) }()
-	f.send(`<stream:error xmlns:stream='http://etherx.jabber.org/streams'><see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>xmpp.other.example</see-other-host></stream:error>`)
-	failed := rec.waitFor(t, 10*time.Second, "ConnectionFailed", func(e events.Event) bool {
+	f.Send(`<stream:error xmlns:stream='http://etherx.jabber.org/streams'><see-other-host xmlns='urn:ietf:params:xml:ns:xmpp-streams'>xmpp.other.example</see-other-host></stream:error>`)
+	failed := rec.WaitFor(t, 10*time.Second, "ConnectionFailed", func(e events.Event) bool {
 		return e.Type() == events.ConnectionFailed
-	}).(*events.Failed)
+	}).(events.Failed)
 	if !strings.Contains(failed.Reason, xmppconn.RedirectReasonForeign) {
 		t.Errorf("ConnectionFailed reason %q, want it to name %q", failed.Reason, xmppconn.RedirectReasonForeign)
 	}
-	flush(t, c)
+	xmpptest.Flush(t, c)
 	want := []string{"state:CONNECTING", "state:CONNECTED", "established",
 		"state:DISCONNECTED", string(events.ConnectionRedirected), "state:FAILED", "failed:" + string(events.DroppedError)}
-	if got := rec.names(); !equalStrings(got, want) {
+	if got := rec.Names(); !equalStrings(got, want) {
 		t.Errorf("events = %v, want %v", got, want)
 	}
 	if dials != 1 {

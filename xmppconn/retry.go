@@ -1,8 +1,6 @@
 package xmppconn
 
 import (
-	"context"
-	"crypto/tls"
 	"errors"
 	"math"
 	"time"
@@ -11,8 +9,6 @@ import (
 
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/transport"
-	"github.com/xmppconn/xmppconn/transport/bosh"
-	"github.com/xmppconn/xmppconn/transport/websocket"
 )
 
 // reconnectDelay returns the wait before attempt n: uniformly random in
@@ -39,58 +35,41 @@ var retryConditions = map[string]bool{
 	"remote-connection-failed": true,
 }
 
-// BOSH terminate conditions that mean the session is gone but a new one
-// may work.
-var retryTerminate = map[string]bool{
-	"":                         true, // terminated without a condition
-	"item-not-found":           true, // the server forgot the session
-	"remote-connection-failed": true,
-	"system-shutdown":          true,
-	"undefined-condition":      true,
-	"other-request":            true,
-}
-
 // retryable reports whether a lost session or failed attempt may be tried
-// again: loss of the transport without a stream error, timeouts, HTTP 5xx,
-// WebSocket close 1006, and the transient stream errors. SASL failures,
-// refused redirects, protocol errors and the other stream errors are final.
+// again. The core decides on what it knows itself: stream errors (only the
+// transient ones in retryConditions), SASL and token refusals, refused
+// redirects, protocol and bind errors, a bad configuration. For the rest it
+// asks the error what it is (transport.Transient: a transport.Error, a
+// net.Error, a certificate that failed verification), never which package
+// it came from, so that a transport plugged in through Config.Dial is
+// treated like the built-in ones. An error nothing says anything about (a
+// network error from below the transport) is tried again.
 func retryable(err error) bool {
 	var (
 		se  stream.Error
 		fe  *auth.FailureError
-		te  *bosh.TerminateError
-		he  *bosh.HTTPError
 		re  *transport.RedirectError
+		rre *RedirectRefusedError
 		pe  *ProtocolError
 		be  *BindError
 		ce  *ConfigError
-		wce *websocket.CloseError
-		hse *websocket.HandshakeError
-		tve *tls.CertificateVerificationError
 		tke *TokenError
 	)
 	switch {
 	case err == nil:
 		return false
-	case errors.As(err, &tke), errors.As(err, &fe), errors.As(err, &re), errors.As(err, &pe), errors.As(err, &be), errors.As(err, &ce):
+	case errors.Is(err, ErrAttemptTimeout):
+		return true
+	case errors.As(err, &tke), errors.As(err, &fe), errors.As(err, &rre), errors.As(err, &re),
+		errors.As(err, &pe), errors.As(err, &be), errors.As(err, &ce):
 		return false
 	case errors.Is(err, auth.ErrNoMechanism):
 		return false
 	case errors.As(err, &se):
 		return retryConditions[se.Err]
-	case errors.As(err, &te):
-		return retryTerminate[te.Condition]
-	case errors.As(err, &he):
-		return he.Status >= 500 || he.Status == 0
-	case errors.As(err, &hse):
-		return hse.Status >= 500
-	case errors.As(err, &wce):
-		return true // closed without <close/>: 1006 and the like
-	case errors.Is(err, context.Canceled):
-		return false
-	case errors.As(err, &tve):
-		return false // a certificate that failed verification will not heal
 	}
-	// Network errors, timeouts, a stream closed by the server: try again.
+	if transient, known := transport.Transient(err); known {
+		return transient
+	}
 	return true
 }

@@ -106,34 +106,6 @@ type smEnabled struct {
 
 func (e *smEnabled) resumable() bool { return e.Resume == "true" || e.Resume == "1" }
 
-// ContinueError reports that a SASL2 server asked for more steps after the
-// SASL exchange (XEP-0388 <continue/>: a second factor, a password change)
-// that the client does not implement. The client aborted the
-// authentication; the error wraps an *auth.FailureError with condition
-// "aborted", so that it is reported as connection.passwordRequired and never
-// retried.
-type ContinueError struct {
-	Tasks []string // the tasks the server offered
-	Text  string   // the server's <text/>, if any
-}
-
-func (e *ContinueError) Error() string {
-	s := "xmppconn: sasl2: server asks for unsupported tasks [" + strings.Join(e.Tasks, " ") + "]"
-	if e.Text != "" {
-		s += ": " + e.Text
-	}
-	return s
-}
-
-// Unwrap returns the authentication failure the abort amounts to.
-func (e *ContinueError) Unwrap() error {
-	text := e.Text
-	if text == "" {
-		text = "authentication needs unsupported tasks: " + strings.Join(e.Tasks, " ")
-	}
-	return &auth.FailureError{Condition: "aborted", Text: text}
-}
-
 // newUserAgentID returns a random (version 4) UUID: the XEP-0388 user agent
 // id of a Connection, the same for all its streams, so that a server can
 // recognise the client on reconnection (and give Bind 2 the same resource).
@@ -197,11 +169,7 @@ func (n *negotiator) authenticateElement(mech string, initial []byte, p sasl2Pla
 		b.Write(smResume(n.resume.previd, n.resume.h))
 	}
 	if p.bind {
-		tag := n.cfg.SASL2.Tag
-		if tag == "" {
-			tag = DefaultBind2Tag
-		}
-		b.WriteString("<bind xmlns='" + nsBind2 + "'><tag>" + xmlEscape(tag) + "</tag>")
+		b.WriteString("<bind xmlns='" + nsBind2 + "'><tag>" + xmlEscape(n.cfg.SASL2.Tag) + "</tag>")
 		if p.enable {
 			b.WriteString(smEnable)
 		}
@@ -314,7 +282,7 @@ func (n *negotiator) afterSASL2(ctx context.Context, hdr transport.Header, f fea
 		n.log.Debug("xmppconn: inline resumption failed, fresh session")
 	}
 	if succ.BindFailed != nil {
-		return nil, &BindError{Err: succ.BindFailed.Error}
+		return nil, &BindError{Err: &StanzaError{Err: succ.BindFailed.Error}}
 	}
 	if succ.Bound != nil {
 		if !plan.bind {

@@ -3,40 +3,7 @@ package xmppconn
 import (
 	"context"
 	"errors"
-	"time"
 )
-
-// ErrSASL2NoAnswer matches (with errors.Is) a *NoAnswerError of the SASL2
-// exchange: the server took <authenticate/> (or a <response/>) and sent
-// nothing back within the bound. Servers whose SASL2 modules fail inside
-// their handlers do this (Prosody 0.12 with the prosody-modules snapshot of
-// mod_sasl2_sm, for instance). The Connection then marks SASL2 as broken on
-// the server and negotiates again at once with RFC 6120 SASL on a fresh
-// transport, within the same attempt: the caller only sees this error when
-// the fallback cannot run (SASL2 was the only SASL offered).
-var ErrSASL2NoAnswer = errors.New("xmppconn: sasl2: no answer from the server")
-
-// NoAnswerError reports that the server left a negotiation step without
-// the answer the client waits for, within the bound (Config.Ping.Timeout).
-// It ends the attempt instead of leaving it hanging until the caller's
-// context or Reconnect.AttemptTimeout ends it. A timeout is transient: a
-// lost session whose recovery attempt ends with it is tried again.
-type NoAnswerError struct {
-	Step    string        // "features" or "sasl2"
-	Waiting string        // what the client waited for, e.g. "<stream:features/>"
-	Bound   time.Duration // how long it waited
-
-	noSASL1 bool // the server offered no RFC 6120 SASL to fall back to
-}
-
-func (e *NoAnswerError) Error() string {
-	return "xmppconn: " + e.Step + ": no " + e.Waiting + " from the server within " + e.Bound.String()
-}
-
-// Is makes errors.Is(err, ErrSASL2NoAnswer) true for the SASL2 steps.
-func (e *NoAnswerError) Is(target error) bool {
-	return target == ErrSASL2NoAnswer && e.Step == "sasl2"
-}
 
 // within runs read, a wait for the server's next element, bounded by
 // n.resumeTO (Config.Ping.Timeout). When the bound ends the wait (and not

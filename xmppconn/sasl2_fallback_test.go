@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -19,18 +20,18 @@ const featuresSASL2Only = `<stream:features xmlns:stream='http://etherx.jabber.o
 
 // serveRFC6120 plays a server through RFC 6120 SASL ANONYMOUS, the restart
 // and the bind, and returns what the client sent on the stream.
-func serveRFC6120(t *testing.T, f *fakeConn) string {
+func serveRFC6120(t *testing.T, f *xmpptest.FakeConn) string {
 	t.Helper()
-	<-f.opens
-	f.send(featuresSASL2) // SASL2 still offered: the client must not take it
-	a := f.expect(t, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='ANONYMOUS'")
-	f.send(saslSuccess)
-	if restart := <-f.opens; !restart {
+	<-f.Opens
+	f.Send(featuresSASL2) // SASL2 still offered: the client must not take it
+	a := f.Expect(t, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='ANONYMOUS'")
+	f.Send(xmpptest.SASLSuccess)
+	if restart := <-f.Opens; !restart {
 		t.Error("second Open was not a restart")
 	}
-	f.send(featuresBind)
-	b := f.expect(t, "urn:ietf:params:xml:ns:xmpp-bind")
-	f.send(bindResult(bindID(t, b)))
+	f.Send(xmpptest.FeaturesBind)
+	b := f.Expect(t, "urn:ietf:params:xml:ns:xmpp-bind")
+	f.Send(xmpptest.BindResult(xmpptest.ID(t, b)))
 	return a + "\n" + b
 }
 
@@ -43,38 +44,38 @@ func serveRFC6120(t *testing.T, f *fakeConn) string {
 func TestSASL2NoAnswerFallback(t *testing.T) {
 	cases := []struct {
 		name  string
-		serve func(t *testing.T, f *fakeConn) // the broken SASL2 stream
+		serve func(t *testing.T, f *xmpptest.FakeConn) // the broken SASL2 stream
 	}{
-		{"authenticate unanswered", func(t *testing.T, f *fakeConn) {
+		{"authenticate unanswered", func(t *testing.T, f *xmpptest.FakeConn) {
 			serveSASL2(t, f)
 		}},
-		{"no features after success", func(t *testing.T, f *fakeConn) {
+		{"no features after success", func(t *testing.T, f *xmpptest.FakeConn) {
 			serveSASL2(t, f)
 			// Authenticated but not bound, and no features to bind on.
-			f.send(`<success xmlns='urn:xmpp:sasl:2'><authorization-identifier>anon@example.net</authorization-identifier></success>`)
+			f.Send(`<success xmlns='urn:xmpp:sasl:2'><authorization-identifier>anon@example.net</authorization-identifier></success>`)
 		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			noLeaks(t)
-			f1, f2, f3 := newFakeConn(), newFakeConn(), newFakeConn()
-			d := &dialer{conns: []*fakeConn{f1, f2, f3}, err: errRefused}
+			xmpptest.NoLeaks(t)
+			f1, f2, f3 := xmpptest.NewFakeConn(), xmpptest.NewFakeConn(), xmpptest.NewFakeConn()
+			d := &dialer{conns: []*xmpptest.FakeConn{f1, f2, f3}, err: errRefused}
 			cfg := recoverConfig(d)
 			cfg.Ping.Timeout = 100 * time.Millisecond // the bound on each SASL2 wait
 			c := xmppconn.New(cfg)
 			defer c.Disconnect(context.Background())
-			rec := record(c)
+			rec := xmpptest.Record(c)
 			go tc.serve(t, f1)
 			wire := make(chan string, 1)
 			go func() { wire <- serveRFC6120(t, f2) }()
-			if err := c.Connect(connectCtx(t)); err != nil {
+			if err := c.Connect(xmpptest.Context(t)); err != nil {
 				t.Fatalf("Connect: %v", err)
 			}
 			if w := <-wire; strings.Contains(w, "urn:xmpp:sasl:2") {
 				t.Errorf("fallback stream used SASL2:\n%s", w)
 			}
 			select {
-			case <-f1.closed:
+			case <-f1.Closed:
 			default:
 				t.Error("the stream SASL2 left unanswered is still open")
 			}
@@ -84,15 +85,15 @@ func TestSASL2NoAnswerFallback(t *testing.T) {
 			if err := c.Disconnect(context.Background()); err != nil {
 				t.Errorf("Disconnect: %v", err)
 			}
-			flush(t, c)
+			xmpptest.Flush(t, c)
 			want := []string{"state:CONNECTING", "state:CONNECTED", "established", "state:CLOSING", "state:CLOSED", "disconnected"}
-			if diff := cmp.Diff(want, rec.names()); diff != "" {
+			if diff := cmp.Diff(want, rec.Names()); diff != "" {
 				t.Errorf("events (-want +got):\n%s", diff)
 			}
 
 			// Remembered for the Connection: no SASL2 wait any more.
 			go func() { wire <- serveRFC6120(t, f3) }()
-			if err := c.Connect(connectCtx(t)); err != nil {
+			if err := c.Connect(xmpptest.Context(t)); err != nil {
 				t.Fatalf("second Connect: %v", err)
 			}
 			<-wire
@@ -111,29 +112,29 @@ func TestSASL2NoAnswerFallback(t *testing.T) {
 func TestNegotiationNoAnswer(t *testing.T) {
 	cases := []struct {
 		name     string
-		serve    func(f *fakeConn)
+		serve    func(f *xmpptest.FakeConn)
 		step     string
 		sasl2    bool
 		wantDial int
 	}{
-		{"sasl2 only, unanswered", func(f *fakeConn) {
-			<-f.opens
-			f.send(featuresSASL2Only)
+		{"sasl2 only, unanswered", func(f *xmpptest.FakeConn) {
+			<-f.Opens
+			f.Send(featuresSASL2Only)
 		}, "sasl2", true, 1},
-		{"no features", func(f *fakeConn) { <-f.opens }, "features", false, 1},
+		{"no features", func(f *xmpptest.FakeConn) { <-f.Opens }, "features", false, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			noLeaks(t)
-			f := newFakeConn()
-			d := &dialer{conns: []*fakeConn{f}, err: errRefused}
+			xmpptest.NoLeaks(t)
+			f := xmpptest.NewFakeConn()
+			d := &dialer{conns: []*xmpptest.FakeConn{f}, err: errRefused}
 			cfg := recoverConfig(d)
 			cfg.Ping.Timeout = 100 * time.Millisecond
 			c := xmppconn.New(cfg)
 			defer c.Disconnect(context.Background())
-			rec := record(c)
+			rec := xmpptest.Record(c)
 			go tc.serve(f)
-			err := c.Connect(connectCtx(t)) // connectCtx is far longer than the bound
+			err := c.Connect(xmpptest.Context(t)) // connectCtx is far longer than the bound
 			var na *xmppconn.NoAnswerError
 			if !errors.As(err, &na) {
 				t.Fatalf("Connect error = %v, want a *NoAnswerError", err)
@@ -147,16 +148,16 @@ func TestNegotiationNoAnswer(t *testing.T) {
 			if got := d.count(); got != tc.wantDial {
 				t.Errorf("%d dials, want %d", got, tc.wantDial)
 			}
-			flush(t, c)
-			fs := rec.failures()
+			xmpptest.Flush(t, c)
+			fs := rec.Failures()
 			if len(fs) != 1 {
-				t.Fatalf("%d ConnectionFailed, want 1: %v", len(fs), rec.names())
+				t.Fatalf("%d ConnectionFailed, want 1: %v", len(fs), rec.Names())
 			}
 			if fs[0].Err != events.OtherError || !strings.Contains(fs[0].Reason, "no ") {
 				t.Errorf("failure %s %q, want otherError naming what was missing", fs[0].Err, fs[0].Reason)
 			}
 			want := []string{"state:CONNECTING", "state:FAILED", "failed:connection.otherError"}
-			if diff := cmp.Diff(want, rec.names()); diff != "" {
+			if diff := cmp.Diff(want, rec.Names()); diff != "" {
 				t.Errorf("events (-want +got):\n%s", diff)
 			}
 		})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/transport"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
@@ -31,11 +32,11 @@ const sasl2Bound = `<success xmlns='urn:xmpp:sasl:2'><authorization-identifier>a
 	`<bound xmlns='urn:xmpp:bind:0'><enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='1' max='600'/></bound></success>`
 
 // serveSASL2 plays a server up to the client's <authenticate/> and returns it.
-func serveSASL2(t *testing.T, f *fakeConn) string {
+func serveSASL2(t *testing.T, f *xmpptest.FakeConn) string {
 	t.Helper()
-	<-f.opens
-	f.send(featuresSASL2)
-	return f.expect(t, "<authenticate xmlns='urn:xmpp:sasl:2' mechanism='ANONYMOUS'>")
+	<-f.Opens
+	f.Send(featuresSASL2)
+	return f.Expect(t, "<authenticate xmlns='urn:xmpp:sasl:2' mechanism='ANONYMOUS'>")
 }
 
 var uuidV4 = regexp.MustCompile(`<user-agent id='([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})'><software>xmppconn</software></user-agent>`)
@@ -47,24 +48,24 @@ var uuidV4 = regexp.MustCompile(`<user-agent id='([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a
 // servers send after <success/> is ignored, and stanzas around it are
 // delivered and counted.
 func TestSASL2Login(t *testing.T) {
-	noLeaks(t)
-	f := newFakeConn()
+	xmpptest.NoLeaks(t)
+	f := xmpptest.NewFakeConn()
 	in := newInbox(2)
-	cfg := fakeConfig(f)
+	cfg := f.Config()
 	cfg.Handler = in
 	cfg.SASL2.Tag = "bot<1>"
 	c := xmppconn.New(cfg)
-	rec := record(c)
+	rec := xmpptest.Record(c)
 	auth := make(chan string, 1)
 	go func() {
 		auth <- serveSASL2(t, f)
-		f.send(sasl2Bound)
-		f.send(`<message xmlns='jabber:client' from='example.net'><body>one</body></message>`)
-		f.send(featuresBind) // the old mod_sasl2's second features: no meaning
-		f.send(`<message xmlns='jabber:client' from='example.net'><body>two</body></message>`)
-		f.send(`<r xmlns='urn:xmpp:sm:3'/>`)
+		f.Send(sasl2Bound)
+		f.Send(`<message xmlns='jabber:client' from='example.net'><body>one</body></message>`)
+		f.Send(xmpptest.FeaturesBind) // the old mod_sasl2's second features: no meaning
+		f.Send(`<message xmlns='jabber:client' from='example.net'><body>two</body></message>`)
+		f.Send(`<r xmlns='urn:xmpp:sm:3'/>`)
 	}()
-	if err := c.Connect(connectCtx(t)); err != nil {
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	a := <-auth
@@ -82,7 +83,7 @@ func TestSASL2Login(t *testing.T) {
 	}
 	// The only thing the client owes is the answer to <r/>: both stanzas
 	// counted, the features not.
-	if got := f.expect(t, "<a "); !strings.Contains(got, "h='2'") {
+	if got := f.Expect(t, "<a "); !strings.Contains(got, "h='2'") {
 		t.Errorf("ack %s, want h='2'", got)
 	}
 	select {
@@ -91,16 +92,16 @@ func TestSASL2Login(t *testing.T) {
 		t.Fatal("stanzas around the second features never reached the handler")
 	}
 	select {
-	case n := <-f.opens:
+	case n := <-f.Opens:
 		t.Errorf("stream opened again (restart %t)", n)
 	default:
 	}
 	if err := c.Disconnect(context.Background()); err != nil {
 		t.Errorf("Disconnect: %v", err)
 	}
-	flush(t, c)
+	xmpptest.Flush(t, c)
 	want := []string{"state:CONNECTING", "state:CONNECTED", "established", "state:CLOSING", "state:CLOSED", "disconnected"}
-	if diff := cmp.Diff(want, rec.names()); diff != "" {
+	if diff := cmp.Diff(want, rec.Names()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
@@ -109,19 +110,19 @@ func TestSASL2Login(t *testing.T) {
 // a Connection (so Bind 2 gives it the same resource), and differs between
 // Connections.
 func TestSASL2UserAgentStable(t *testing.T) {
-	noLeaks(t)
-	fakes := make(chan *fakeConn, 3)
-	cfg := fakeConfig(nil)
+	xmpptest.NoLeaks(t)
+	fakes := make(chan *xmpptest.FakeConn, 3)
+	cfg := xmppconn.Config{URL: "wss://example.net/xmpp-websocket"}
 	cfg.Dial = func(context.Context, string, string) (transport.Conn, error) { return <-fakes, nil }
 	login := func(c *xmppconn.Connection) string {
-		f := newFakeConn()
+		f := xmpptest.NewFakeConn()
 		fakes <- f
 		got := make(chan string, 1)
 		go func() {
 			got <- uuidV4.FindStringSubmatch(serveSASL2(t, f))[1]
-			f.send(sasl2Bound)
+			f.Send(sasl2Bound)
 		}()
-		if err := c.Connect(connectCtx(t)); err != nil {
+		if err := c.Connect(xmpptest.Context(t)); err != nil {
 			t.Fatalf("Connect: %v", err)
 		}
 		if err := c.Disconnect(context.Background()); err != nil {
@@ -176,18 +177,18 @@ func TestSASL2Failures(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			noLeaks(t)
-			f := newFakeConn()
-			c := xmppconn.New(fakeConfig(f))
-			rec := record(c)
+			xmpptest.NoLeaks(t)
+			f := xmpptest.NewFakeConn()
+			c := xmppconn.New(f.Config())
+			rec := xmpptest.Record(c)
 			go func() {
 				serveSASL2(t, f)
-				f.send(tc.answer)
+				f.Send(tc.answer)
 			}()
-			err := c.Connect(connectCtx(t))
-			var failed *events.Failed
+			err := c.Connect(xmpptest.Context(t))
+			var failed events.Failed
 			if !errors.As(err, &failed) {
-				t.Fatalf("Connect error = %v, want *events.Failed", err)
+				t.Fatalf("Connect error = %v, want events.Failed", err)
 			}
 			if tc.target != nil && !errors.As(err, tc.target) {
 				t.Errorf("error %v is not a %T", err, tc.target)
@@ -195,9 +196,9 @@ func TestSASL2Failures(t *testing.T) {
 			if tc.errType == events.PasswordRequired && !errors.As(err, new(*auth.FailureError)) {
 				t.Errorf("error %v does not wrap an auth.FailureError", err)
 			}
-			flush(t, c)
+			xmpptest.Flush(t, c)
 			want := []string{"state:CONNECTING", "state:FAILED", "failed:" + string(tc.errType)}
-			if diff := cmp.Diff(want, rec.names()); diff != "" {
+			if diff := cmp.Diff(want, rec.Names()); diff != "" {
 				t.Errorf("events (-want +got):\n%s", diff)
 			}
 			if failed.Details.Condition != tc.condition {
@@ -207,7 +208,7 @@ func TestSASL2Failures(t *testing.T) {
 				t.Errorf("reason %q does not say %q", failed.Reason, tc.reason)
 			}
 			if tc.abort {
-				f.expect(t, "<abort xmlns='urn:xmpp:sasl:2'>")
+				f.Expect(t, "<abort xmlns='urn:xmpp:sasl:2'>")
 			}
 			if tc.abort && (len(ce.Tasks) != 2 || ce.Tasks[0] != "HOTP-EXAMPLE") {
 				t.Errorf("tasks = %q", ce.Tasks)
@@ -221,29 +222,29 @@ func TestSASL2Failures(t *testing.T) {
 // client binds on them, without a restart, and enables stream management
 // behind the bind as on the RFC 6120 path.
 func TestSASL2NotBound(t *testing.T) {
-	noLeaks(t)
-	f := newFakeConn()
-	c := xmppconn.New(fakeConfig(f))
+	xmpptest.NoLeaks(t)
+	f := xmpptest.NewFakeConn()
+	c := xmppconn.New(f.Config())
 	go func() {
-		<-f.opens
-		f.send(`<stream:features xmlns:stream='http://etherx.jabber.org/streams'><authentication xmlns='urn:xmpp:sasl:2'><mechanism>ANONYMOUS</mechanism></authentication></stream:features>`)
-		if a := f.expect(t, "<authenticate"); strings.Contains(a, "urn:xmpp:bind:0") {
+		<-f.Opens
+		f.Send(`<stream:features xmlns:stream='http://etherx.jabber.org/streams'><authentication xmlns='urn:xmpp:sasl:2'><mechanism>ANONYMOUS</mechanism></authentication></stream:features>`)
+		if a := f.Expect(t, "<authenticate"); strings.Contains(a, "urn:xmpp:bind:0") {
 			t.Errorf("Bind 2 requested though not offered: %s", a)
 		}
-		f.send(`<success xmlns='urn:xmpp:sasl:2'><authorization-identifier>anon@example.net</authorization-identifier></success>`)
-		f.send(`<stream:features xmlns:stream='http://etherx.jabber.org/streams'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>`)
-		f.send(bindResult(bindID(t, f.expect(t, "urn:ietf:params:xml:ns:xmpp-bind"))))
+		f.Send(`<success xmlns='urn:xmpp:sasl:2'><authorization-identifier>anon@example.net</authorization-identifier></success>`)
+		f.Send(`<stream:features xmlns:stream='http://etherx.jabber.org/streams'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>`)
+		f.Send(xmpptest.BindResult(xmpptest.ID(t, f.Expect(t, "urn:ietf:params:xml:ns:xmpp-bind"))))
 	}()
-	if err := c.Connect(connectCtx(t)); err != nil {
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	defer c.Disconnect(context.Background())
-	f.expect(t, "<enable xmlns='urn:xmpp:sm:3'")
+	f.Expect(t, "<enable xmlns='urn:xmpp:sm:3'")
 	if got := c.JID().String(); got != "anon@example.net/r1" {
 		t.Errorf("JID = %q", got)
 	}
 	select {
-	case restart := <-f.opens:
+	case restart := <-f.Opens:
 		t.Errorf("stream opened again (restart %t)", restart)
 	default:
 	}
@@ -272,29 +273,29 @@ func TestSASL2InlineResume(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			noLeaks(t)
-			f1, f2, f3 := newFakeConn(), newFakeConn(), newFakeConn()
-			d := &dialer{conns: []*fakeConn{f1, f2, f3}, err: errRefused}
+			xmpptest.NoLeaks(t)
+			f1, f2, f3 := xmpptest.NewFakeConn(), xmpptest.NewFakeConn(), xmpptest.NewFakeConn()
+			d := &dialer{conns: []*xmpptest.FakeConn{f1, f2, f3}, err: errRefused}
 			cfg := recoverConfig(d)
 			cfg.Ping.Timeout = 200 * time.Millisecond // bounds the wait for the inline answer
 			c := xmppconn.New(cfg)
 			defer c.Disconnect(context.Background())
-			rec := record(c)
+			rec := xmpptest.Record(c)
 			go func() {
 				serveSASL2(t, f1)
-				f1.send(sasl2Bound)
+				f1.Send(sasl2Bound)
 			}()
-			if err := c.Connect(connectCtx(t)); err != nil {
+			if err := c.Connect(xmpptest.Context(t)); err != nil {
 				t.Fatalf("Connect: %v", err)
 			}
 			to := c.JID().Bare()
 			for _, body := range []string{"one", "two"} {
-				if err := sendBody(connectCtx(t), c, to, body); err != nil {
+				if err := xmpptest.SendBody(xmpptest.Context(t), c, to, body); err != nil {
 					t.Fatalf("Send: %v", err)
 				}
-				f1.expect(t, body)
+				f1.Expect(t, body)
 			}
-			close(f1.toClient) // the server's side of the stream is gone
+			close(f1.ToClient) // the server's side of the stream is gone
 
 			second := serveSASL2(t, f2)
 			if !strings.Contains(second, "<resume xmlns='urn:xmpp:sm:3' previd='sm-1' h='0'/>") || !strings.Contains(second, "<bind xmlns='urn:xmpp:bind:0'>") {
@@ -302,7 +303,7 @@ func TestSASL2InlineResume(t *testing.T) {
 			}
 			live := f2
 			if tc.answer != "" {
-				f2.send(tc.answer)
+				f2.Send(tc.answer)
 			} else {
 				// SASL2 left unanswered: RFC 6120 SASL at once on a fresh
 				// transport, in the same attempt, binding a fresh session
@@ -311,28 +312,28 @@ func TestSASL2InlineResume(t *testing.T) {
 				if !strings.Contains(req, "<resource>xmppconn~abc</resource>") {
 					t.Errorf("fallback bind %s, want the old resource", req)
 				}
-				f3.send(`<iq xmlns='jabber:client' type='result' id='` + bindID(t, req) +
+				f3.Send(`<iq xmlns='jabber:client' type='result' id='` + xmpptest.ID(t, req) +
 					`'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>anon@example.net/xmppconn~abc</jid></bind></iq>`)
-				f3.expect(t, "<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
+				f3.Expect(t, "<enable xmlns='urn:xmpp:sm:3' resume='true'/>")
 				live = f3
 			}
-			ev := rec.waitForNth(t, 10*time.Second, "second ConnectionEstablished", 2, func(e events.Event) bool {
+			ev := rec.WaitForNth(t, 10*time.Second, "second ConnectionEstablished", 2, func(e events.Event) bool {
 				return e.Type() == events.ConnectionEstablished
 			})
 			if est := ev.(events.Established); est.Resumed != tc.resumed || est.JID != "anon@example.net/xmppconn~abc" {
 				t.Errorf("Established = %+v, want resumed %t", est, tc.resumed)
 			}
 			for _, body := range tc.resent {
-				got := live.expect(t, body)
+				got := live.Expect(t, body)
 				if delayed := strings.Contains(got, "urn:xmpp:delay"); delayed == tc.resumed {
 					t.Errorf("sent again %s: delay %t on a resumed %t session", got, delayed, tc.resumed)
 				}
 			}
-			if len(rec.failures()) != 0 {
-				t.Errorf("ConnectionFailed during recovery: %v", rec.names())
+			if len(rec.Failures()) != 0 {
+				t.Errorf("ConnectionFailed during recovery: %v", rec.Names())
 			}
 			want := []string{"state:CONNECTING", "state:CONNECTED", "established", "state:DISCONNECTED", "state:RECONNECTING", "state:CONNECTED", "established"}
-			if diff := cmp.Diff(want, rec.names()); diff != "" {
+			if diff := cmp.Diff(want, rec.Names()); diff != "" {
 				t.Errorf("events (-want +got):\n%s", diff)
 			}
 		})
@@ -342,22 +343,22 @@ func TestSASL2InlineResume(t *testing.T) {
 // TestSASL2MechanismFallback: when SASL2 offers no mechanism the client
 // accepts but RFC 6120 SASL does, the client uses RFC 6120 SASL.
 func TestSASL2MechanismFallback(t *testing.T) {
-	noLeaks(t)
-	f := newFakeConn()
-	c := xmppconn.New(fakeConfig(f))
+	xmpptest.NoLeaks(t)
+	f := xmpptest.NewFakeConn()
+	c := xmppconn.New(f.Config())
 	defer c.Disconnect(context.Background())
 	go func() {
-		<-f.opens
-		f.send(`<stream:features xmlns:stream='http://etherx.jabber.org/streams'>` +
+		<-f.Opens
+		f.Send(`<stream:features xmlns:stream='http://etherx.jabber.org/streams'>` +
 			`<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>ANONYMOUS</mechanism></mechanisms>` +
 			`<authentication xmlns='urn:xmpp:sasl:2'><mechanism>X-UNKNOWN</mechanism></authentication></stream:features>`)
-		f.expect(t, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='ANONYMOUS'")
-		f.send(saslSuccess)
-		<-f.opens
-		f.send(featuresBind)
-		f.send(bindResult(bindID(t, f.expect(t, "urn:ietf:params:xml:ns:xmpp-bind"))))
+		f.Expect(t, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='ANONYMOUS'")
+		f.Send(xmpptest.SASLSuccess)
+		<-f.Opens
+		f.Send(xmpptest.FeaturesBind)
+		f.Send(xmpptest.BindResult(xmpptest.ID(t, f.Expect(t, "urn:ietf:params:xml:ns:xmpp-bind"))))
 	}()
-	if err := c.Connect(connectCtx(t)); err != nil {
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 }

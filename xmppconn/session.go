@@ -3,7 +3,6 @@ package xmppconn
 import (
 	"context"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -12,7 +11,6 @@ import (
 
 	"mellium.im/xmpp"
 
-	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/burst"
 	"github.com/xmppconn/xmppconn/transport"
 )
@@ -24,6 +22,12 @@ type link struct {
 	rx   atomic.Int64  // UnixNano of the last element received
 	stop chan struct{} // closed when the stream is no longer the live one
 	once sync.Once
+
+	// ctx ends with the stream, for the goroutines of extensions (Go); made
+	// on first use, so that a stream nobody asks for it keeps none.
+	ctxMu  sync.Mutex
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	inq burst.Queue[inbound] // what the read loop got, for the processor
 
@@ -41,7 +45,27 @@ func (l *link) close() {
 	l.once.Do(func() {
 		close(l.stop)
 		l.stopKeepalive()
+		l.ctxMu.Lock()
+		if l.cancel != nil {
+			l.cancel()
+		}
+		l.ctxMu.Unlock()
 	})
+}
+
+// context returns the context that ends with the stream.
+func (l *link) context() context.Context {
+	l.ctxMu.Lock()
+	defer l.ctxMu.Unlock()
+	if l.ctx == nil {
+		l.ctx, l.cancel = context.WithCancel(context.Background())
+		select {
+		case <-l.stop:
+			l.cancel()
+		default:
+		}
+	}
+	return l.ctx
 }
 
 func (l *link) lastRx() time.Time { return time.Unix(0, l.rx.Load()) }
@@ -49,15 +73,14 @@ func (l *link) lastRx() time.Time { return time.Unix(0, l.rx.Load()) }
 // pingPrefix marks the ids of the client's own liveness pings.
 const pingPrefix = "xmppconn-ping-"
 
-// readLoop reads one element of the live stream, hands it to the link's
-// processor and passes the reading on to a new goroutine. It does nothing
-// else, so that the goroutine an idle session keeps blocked in the
-// transport has a small stack (4 KiB): a goroutine's stack grows with the
-// deepest call it ever made and, once grown, a goroutine blocked in the
-// transport keeps it. The parsing, the bookkeeping and the events run on
-// the processor, which exists only while elements wait.
-func (c *Connection) readLoop(l *link) {
-	defer c.loops.Done()
+// readOnce reads one element of the live stream, hands it to the link's
+// processor and starts the next read. It does nothing else, so that the
+// goroutine an idle session keeps blocked in the transport has a small
+// stack (4 KiB): a goroutine's stack grows with the deepest call it ever
+// made and, once grown, a goroutine blocked in the transport keeps it. The
+// parsing, the bookkeeping and the events run on the processor, which
+// exists only while elements wait.
+func (c *Connection) readOnce(l *link) {
 	elem, err := l.tc.ReadElement(context.Background())
 	if err != nil {
 		c.queueInbound(l, inbound{err: err})
@@ -65,20 +88,7 @@ func (c *Connection) readLoop(l *link) {
 	}
 	l.rx.Store(time.Now().UnixNano())
 	c.queueInbound(l, inbound{elem: elem})
-	c.loops.Add(1) // before Done: Disconnect's wait cannot end in between
-	c.startRead(l)
-}
-
-// startRead starts the next readLoop of l, counted in c.loops by the
-// caller: at once, or, when the transport can tell (BOSH), once an element
-// is there to read, so that an idle BOSH session keeps no goroutine
-// waiting for it.
-func (c *Connection) startRead(l *link) {
-	if n, ok := l.tc.(transport.ReadNotifier); ok {
-		n.NotifyReadable(func() { go c.readLoop(l) })
-		return
-	}
-	go c.readLoop(l)
+	c.startRead(l) // counted before this read's count is released
 }
 
 // inbound is one thing the read loop got: an element, or the error that
@@ -88,20 +98,18 @@ type inbound struct {
 	err  error
 }
 
-// queueInbound queues in for the link's processor, starting it if needed.
-// The read loop holds one of c.loops while it calls, so adding the
-// processor there is safe against Disconnect's wait.
+// queueInbound queues in for the link's processor, starting it if needed
+// (the read calling it holds a count).
 func (c *Connection) queueInbound(l *link, in inbound) {
 	if l.inq.Push(in) {
 		c.loops.Add(1)
-		go c.processInbound(l)
+		go c.processCounted(l)
 	}
 }
 
 // processInbound handles the queued elements of l in order until none is
 // left, or until the stream is lost.
 func (c *Connection) processInbound(l *link) {
-	defer c.loops.Done()
 	for {
 		in, ok := l.inq.Next()
 		if !ok {
@@ -156,7 +164,16 @@ func (c *Connection) handleStanza(l *link, r root, elem []byte) {
 			return
 		}
 	}
-	c.inspect(r, elem)
+	c.inboundStanza(l, r, elem)
+}
+
+// inboundStanza passes a stanza of the session on: to the SendIQ waiting
+// for it, to the extensions, then to the Handler.
+func (c *Connection) inboundStanza(l *link, r root, elem []byte) {
+	if r.Name.Local == "iq" {
+		c.answerIQ(r, elem)
+	}
+	c.exts.inbound(r, elem)
 	c.deliver(l, r, elem)
 }
 
@@ -217,7 +234,6 @@ func (c *Connection) payDebt(elem []byte) {
 // serve runs the mellium session's read side until the pipe closes, once
 // the stanzas the dispatcher had are handled (ready).
 func (c *Connection) serve(sess *xmpp.Session, ready <-chan struct{}) {
-	defer c.loops.Done()
 	<-ready
 	if err := sess.Serve(handlerAdapter{c: c, h: c.cfg.Handler}); err != nil {
 		c.log.Debug("xmppconn: session handler", "err", err)
@@ -228,130 +244,4 @@ func (c *Connection) serve(sess *xmpp.Session, ready <-chan struct{}) {
 			c.lost(l, err)
 		}
 	}
-}
-
-// lost handles the end of a live stream that the client did not ask for.
-// The connection goes DISCONNECTED; then, when the cause may heal and
-// recovery is on, it resumes or reconnects in the background, else it ends
-// in FAILED with exactly one ConnectionFailed.
-func (c *Connection) lost(l *link, err error) {
-	c.mu.Lock()
-	if c.closing || c.link != l {
-		c.mu.Unlock()
-		return
-	}
-	c.link, c.conn = nil, nil
-	c.lastRx = l.lastRx()
-	l.close()
-	c.transitionLocked(events.StateDisconnected)
-	follow, err := c.liveRedirectLocked(err)
-	if c.cfg.Reconnect.Disabled || (!follow && !retryable(err)) {
-		c.finishLocked(c.failure(err, l.tc, true))
-		c.mu.Unlock()
-		c.log.Debug("xmppconn: session lost for good", "err", err)
-		closeQuietly(l.tc) // also unblocks a writer stuck on the dead stream
-		c.out.reset()
-		return
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	c.cancel = cancel
-	c.loops.Add(1)
-	c.mu.Unlock()
-	c.log.Debug("xmppconn: session lost, recovering", "err", err)
-	closeQuietly(l.tc) // also unblocks a writer stuck on the dead stream
-	c.out.down()
-	go c.recover(ctx, err, l.tc.Status())
-}
-
-// finishLocked ends the connection in FAILED with f: the state, the event,
-// and the end of the session. Called with c.mu held, in a state from which
-// FAILED is legal; the caller then closes the transport and resets the
-// outbox, outside the lock.
-func (c *Connection) finishLocked(f *events.Failed) {
-	f.Details.SuspendTimeMS = time.Duration(c.suspendMax.Load()).Milliseconds()
-	if !c.lastRx.IsZero() {
-		f.Details.TimeSinceLastSuccessMS = time.Since(c.lastRx).Milliseconds()
-	}
-	c.transitionLocked(events.StateFailed)
-	c.em.Emit(f)
-	if c.pipe != nil {
-		c.pipe.close()
-	}
-	c.sess, c.pipe, c.bound = nil, nil, false
-	c.disp.reset()
-}
-
-// abort ends the live session for a reason found above the transport (a
-// conference that is not live, a moved shard): f is the ConnectionFailed
-// payload. It does nothing when the session is not up.
-func (c *Connection) abort(f *events.Failed) {
-	c.mu.Lock()
-	l := c.link
-	if c.closing || l == nil {
-		c.mu.Unlock()
-		return
-	}
-	c.link, c.conn = nil, nil
-	c.lastRx = l.lastRx()
-	l.close()
-	c.transitionLocked(events.StateDisconnected)
-	c.finishLocked(f)
-	c.mu.Unlock()
-	closeQuietly(l.tc)
-	c.out.reset()
-}
-
-// Disconnect closes the connection: CLOSING, then CLOSED and
-// ConnectionDisconnected. It cancels a Connect or a recovery in progress,
-// closes the stream politely (bounded by ctx) and returns once the
-// connection's goroutines have ended. On a connection that is CLOSED or
-// FAILED it only waits for what is left and emits nothing.
-func (c *Connection) Disconnect(ctx context.Context) error {
-	c.mu.Lock()
-	st := c.states.State()
-	if st == events.StateClosed || st == events.StateFailed || c.closing {
-		c.mu.Unlock()
-		c.loops.Wait()
-		return nil
-	}
-	c.closing = true
-	c.transitionLocked(events.StateClosing)
-	cancel, attempt, l := c.cancel, c.attempt, c.link
-	c.link, c.conn = nil, nil
-	c.mu.Unlock()
-	c.stopShardCheck()
-
-	if cancel != nil {
-		cancel()
-	}
-	if attempt != nil {
-		<-attempt // the attempt's own I/O is bounded by the cancelled context
-	}
-	var err error
-	if l != nil {
-		l.close()
-		cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
-		err = l.tc.Close(cctx)
-		ccancel()
-	}
-	c.out.reset()
-
-	c.mu.Lock()
-	pipe := c.pipe
-	c.sess, c.pipe, c.bound = nil, nil, false
-	c.disp.reset()
-	c.mu.Unlock()
-	if pipe != nil {
-		pipe.close()
-	}
-	c.loops.Wait()
-
-	c.mu.Lock()
-	c.transitionLocked(events.StateClosed)
-	c.em.Emit(events.Disconnected{Message: "closed by the client"})
-	c.mu.Unlock()
-	if errors.Is(err, context.Canceled) {
-		err = nil
-	}
-	return err
 }

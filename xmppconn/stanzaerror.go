@@ -3,30 +3,24 @@ package xmppconn
 import (
 	"encoding/xml"
 
+	"mellium.im/xmpp/jid"
+
 	"mellium.im/xmpp/stanza"
 )
 
-// stanzaError is a stanza's <error/> (RFC 6120 §8.3) as the Jitsi helpers
-// read it, with Jitsi's own <displayname-required/> condition.
-type stanzaError struct {
-	Type                string // auth, cancel, continue, modify, wait
-	Condition           string // the RFC 6120 condition, e.g. "not-authorized"
-	Text                string // the server's <text/>, if any
-	DisplayNameRequired bool   // <displayname-required xmlns='http://jitsi.org/jitmeet'/>
-	Lobby               bool   // its lobby='true'
-}
-
-// parseStanzaError reads the <error/> child of a serialized stanza. A stanza
-// without one, or malformed XML, gives a *ProtocolError; an error without a
-// known condition gets "undefined-condition".
-func parseStanzaError(elem []byte) (*stanzaError, error) {
+// ParseStanzaError reads the <error/> child of a serialized stanza. A
+// stanza without one, or malformed XML, gives a *ProtocolError; an error
+// without a defined condition gets undefined-condition.
+func ParseStanzaError(elem []byte) (*StanzaError, error) {
 	var v struct {
 		Error *struct {
 			Type     string `xml:"type,attr"`
+			By       string `xml:"by,attr"`
 			Children []struct {
 				XMLName xml.Name
-				Lobby   string `xml:"lobby,attr"`
-				Text    string `xml:",chardata"`
+				Attr    []xml.Attr `xml:",any,attr"`
+				Lang    string     `xml:"http://www.w3.org/XML/1998/namespace lang,attr"`
+				Text    string     `xml:",chardata"`
 			} `xml:",any"`
 		} `xml:"error"`
 	}
@@ -36,32 +30,29 @@ func parseStanzaError(elem []byte) (*stanzaError, error) {
 	if v.Error == nil {
 		return nil, &ProtocolError{Step: "stanza error", Msg: "error stanza without <error/>"}
 	}
-	se := &stanzaError{Type: v.Error.Type}
+	se := &StanzaError{Err: stanza.Error{Type: stanza.ErrorType(v.Error.Type)}}
+	if v.Error.By != "" {
+		se.Err.By, _ = jid.Parse(v.Error.By) // an unparsable by says nothing
+	}
 	for _, ch := range v.Error.Children {
 		switch {
 		case ch.XMLName.Space == stanza.NSError && ch.XMLName.Local == "text":
-			if se.Text == "" {
-				se.Text = ch.Text
+			if _, dup := se.Err.Text[ch.Lang]; !dup && ch.Text != "" {
+				if se.Err.Text == nil {
+					se.Err.Text = make(map[string]string, 1)
+				}
+				se.Err.Text[ch.Lang] = ch.Text
 			}
 		case ch.XMLName.Space == stanza.NSError:
-			if se.Condition == "" {
-				se.Condition = ch.XMLName.Local
+			if se.Err.Condition == "" {
+				se.Err.Condition = stanza.Condition(ch.XMLName.Local)
 			}
-		case ch.XMLName.Space == nsJitMeet && ch.XMLName.Local == "displayname-required":
-			se.DisplayNameRequired = true
-			se.Lobby = ch.Lobby == "true" || ch.Lobby == "1"
+		case se.App == nil:
+			se.App = &xml.StartElement{Name: ch.XMLName, Attr: ch.Attr}
 		}
 	}
-	if se.Condition == "" {
-		se.Condition = string(stanza.UndefinedCondition)
+	if se.Err.Condition == "" {
+		se.Err.Condition = stanza.UndefinedCondition
 	}
 	return se, nil
-}
-
-// reason returns the server's text, or the condition when there is none.
-func (se *stanzaError) reason() string {
-	if se.Text != "" {
-		return se.Text
-	}
-	return se.Condition
 }

@@ -16,44 +16,6 @@ import (
 // tokens ends the attempt instead of looping.
 const maxTokenAsks = 3
 
-// TokenError reports that the connection has no token it may send: the
-// source has none (or only the one the server refused), or gave only
-// expired ones. It is reported as connection.passwordRequired. The error
-// text never holds the token.
-type TokenError struct {
-	// Reason says what happened, e.g. "token expired and the token source
-	// has no other".
-	Reason string
-	// Refusal is the server's SASL failure when the server refused the
-	// token; nil when the client's own expiry check did.
-	Refusal *auth.FailureError
-	// Err is what the token source returned (auth.ErrNoToken, or its own
-	// error); nil when the source was not asked.
-	Err error
-}
-
-func (e *TokenError) Error() string {
-	s := "xmppconn: token: " + e.Reason
-	if e.Err != nil {
-		s += ": " + auth.RedactURL(e.Err.Error())
-	}
-	return s
-}
-
-// Unwrap returns the source's error and the server's refusal, so that
-// errors.Is(err, auth.ErrNoToken) and errors.As(err, **auth.FailureError)
-// both work.
-func (e *TokenError) Unwrap() []error {
-	var errs []error
-	if e.Err != nil {
-		errs = append(errs, e.Err)
-	}
-	if e.Refusal != nil {
-		errs = append(errs, e.Refusal)
-	}
-	return errs
-}
-
 // routeState is the token and endpoint a Connection uses; they change
 // across attempts (a fresh token, a followed redirect, a discovered
 // endpoint).
@@ -63,25 +25,6 @@ type routeState struct {
 	refused  auth.Secret // the token the server or the expiry check last refused
 	endpoint string      // the endpoint URL without token; empty: not resolved yet
 	origin   string      // the endpoint before any redirect (configured or discovered)
-}
-
-// now returns the time for token checks.
-func (c *Connection) now() time.Time {
-	if c.cfg.Clock != nil {
-		return c.cfg.Clock()
-	}
-	return time.Now()
-}
-
-// clockSkew returns the expiry margin of Config.ClockSkew.
-func (c *Connection) clockSkew() time.Duration {
-	switch {
-	case c.cfg.ClockSkew == 0:
-		return auth.DefaultClockSkew
-	case c.cfg.ClockSkew < 0:
-		return 0
-	}
-	return c.cfg.ClockSkew
 }
 
 // tokenFor returns the token to send on the next connect or resume: the
@@ -107,7 +50,7 @@ func (c *Connection) tokenFor(ctx context.Context) (auth.Secret, error) {
 	}
 	for asks := 0; ; asks++ {
 		info := auth.ReadToken(tok)
-		if !info.Expired(c.now(), c.clockSkew()) {
+		if !info.Expired(c.cfg.Clock(), c.cfg.ClockSkew) {
 			break
 		}
 		c.tokenExpired(info)
@@ -158,10 +101,6 @@ func (c *Connection) tokenExpired(info auth.TokenInfo) {
 	c.log.Debug("xmppconn: token expired", "expires", exp)
 }
 
-// errNoTokenSource is returned by RefreshToken on a Connection without
-// Config.Token.
-var errNoTokenSource = errors.New("xmppconn: refresh token: the connection does not use tokens (Config.Token is nil)")
-
 // RefreshToken hands over a new token. The next connect or resume sends it.
 // When the connection is CONNECTED it goes RECONNECTING at once and resumes
 // the session on a new stream that carries the new token (XEP-0198; the
@@ -196,14 +135,11 @@ func (c *Connection) RefreshToken(ctx context.Context, tok string) error {
 // stream (or ends in FAILED when the error will not heal).
 func (c *Connection) resumeNow(ctx context.Context) error {
 	c.mu.Lock()
-	l := c.link
-	if c.closing || l == nil || c.states.State() != events.StateConnected {
+	if c.closing || c.link == nil || c.states.State() != events.StateConnected {
 		c.mu.Unlock()
 		return nil
 	}
-	c.link, c.conn = nil, nil
-	c.lastRx = l.lastRx()
-	l.close()
+	l := c.detachLocked()
 	c.transitionLocked(events.StateReconnecting)
 	rctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
@@ -212,41 +148,28 @@ func (c *Connection) resumeNow(ctx context.Context) error {
 	c.mu.Unlock()
 	defer c.loops.Done()
 	c.out.down()
+	c.exts.down()
 
-	resume, resource := c.resumeTarget(prev, true)
-	// As in recover: the attempt's context lives on with the stream once it
-	// is up, and is cancelled at Disconnect.
+	// The caller's ctx bounds this attempt too.
 	actx, acancel := context.WithCancel(rctx)
-	timer := time.AfterFunc(c.cfg.Reconnect.AttemptTimeout, acancel)
 	stop := context.AfterFunc(ctx, acancel)
-	tc, neg, err := c.establish(actx, resume, resource)
+	resume, resource := c.resumeTarget(prev, true)
+	tc, neg, err := c.runAttempt(actx, resume, resource)
 	var rerr *ResumeError
 	if errors.As(err, &rerr) && actx.Err() == nil {
-		// The server took <resume/> and never answered (Prosody 0.12 over
+		// The server took <resume/> and never answered (Prosody over
 		// BOSH): bind a new session at once. With previd on the URL, a
 		// Jitsi-style token host gives it the same user.
-		if tc != nil {
-			closeQuietly(tc)
-		}
-		tc, neg, err = c.establish(actx, nil, resource)
+		tc, neg, err = c.runAttempt(actx, nil, resource)
 	}
-	inTime := timer.Stop() && stop()
-	if err == nil && !inTime {
-		closeQuietly(tc)
-		err = context.Cause(actx)
-		if err == nil {
-			err = context.DeadlineExceeded
-		}
-	}
+	stop()
+	acancel()
 	if err == nil {
 		if err = c.goLive(tc, neg, false); err == nil {
 			closeQuietly(l.tc)
 			return nil
 		}
-	} else if tc != nil {
-		closeQuietly(tc)
 	}
-	acancel()
 	closeQuietly(l.tc)
 	status := l.tc.Status()
 	if tc != nil {
@@ -260,11 +183,10 @@ func (c *Connection) resumeNow(ctx context.Context) error {
 	}
 	c.transitionLocked(events.StateDisconnected)
 	if c.cfg.Reconnect.Disabled || !retryable(err) {
-		c.finishLocked(c.failure(err, statusOnly(status), true))
+		c.giveUpLocked(err, status)
 		c.out.reset()
 		return err
 	}
-	c.loops.Add(1)
-	go c.recover(rctx, err, status)
+	c.spawn(func() { c.recover(rctx, err, status) })
 	return fmt.Errorf("xmppconn: refresh token: resume: %w", err)
 }

@@ -25,7 +25,7 @@ func Example_token() {
 			}
 			return auth.NewSecret(tok), nil
 		}),
-		Redirect: &xmppconn.RedirectPolicy{AllowHosts: []string{"shards.example.com"}},
+		Redirect: xmppconn.RedirectConfig{AllowHosts: []string{"shards.example.com"}},
 	})
 	c.On(events.ConnectionTokenExpired, func(e events.Event) {
 		log.Printf("token expired at %s; asking for a new one", e.(events.TokenExpired).Expires)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -38,20 +39,20 @@ func TestTokenNeverShown(t *testing.T) {
 				Token:  auth.StaticToken(secret),
 				Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 			})
-			rec := record(c)
+			rec := xmpptest.Record(c)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			err := c.Connect(ctx)
 			if err == nil {
 				t.Fatal("Connect to a closed port succeeded")
 			}
-			flush(t, c)
+			xmpptest.Flush(t, c)
 			var shown []string
 			shown = append(shown, err.Error(), fmt.Sprintf("%+v", err), logs.String())
-			for _, e := range rec.all() {
+			for _, e := range rec.All() {
 				js, _ := json.Marshal(e)
 				shown = append(shown, fmt.Sprintf("%+v", e), fmt.Sprintf("%#v", e), string(js))
-				if f, ok := e.(*events.Failed); ok && f.Cause != nil {
+				if f, ok := e.(events.Failed); ok && f.Cause != nil {
 					shown = append(shown, f.Cause.Error())
 				}
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/transport"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
@@ -29,7 +30,7 @@ func jwtExp(exp time.Time) string {
 type tokenDialer struct {
 	mu    sync.Mutex
 	urls  []string
-	conns chan *fakeConn
+	conns chan *xmpptest.FakeConn
 }
 
 func (d *tokenDialer) dial(_ context.Context, u, _ string) (transport.Conn, error) {
@@ -51,12 +52,12 @@ func (d *tokenDialer) dialled() []string {
 }
 
 func TestTokenOnURL(t *testing.T) {
-	noLeaks(t)
+	xmpptest.NoLeaks(t)
 	tok := jwtExp(time.Now().Add(time.Hour)) + "+/="
-	f := newFakeConn()
-	d := &tokenDialer{conns: make(chan *fakeConn, 1)}
+	f := xmpptest.NewFakeConn()
+	d := &tokenDialer{conns: make(chan *xmpptest.FakeConn, 1)}
 	d.conns <- f
-	cfg := fakeConfig(f)
+	cfg := f.Config()
 	cfg.URL = "wss://example.net/xmpp-websocket?room=a"
 	cfg.Dial = d.dial
 	cfg.Token = auth.StaticToken(tok)
@@ -64,8 +65,8 @@ func TestTokenOnURL(t *testing.T) {
 	cfg.Mechanisms = []string{"PLAIN"}
 	c := xmppconn.New(cfg)
 	done := make(chan error, 1)
-	go func() { done <- c.Connect(connectCtx(t)) }()
-	f.send(bindResult(serveLogin(t, f))) // serveLogin expects ANONYMOUS
+	go func() { done <- c.Connect(xmpptest.Context(t)) }()
+	f.Send(xmpptest.BindResult(f.ServeLogin(t))) // serveLogin expects ANONYMOUS
 	if err := <-done; err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
@@ -112,11 +113,11 @@ func TestTokenSourceErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			noLeaks(t)
-			d := &tokenDialer{conns: make(chan *fakeConn)}
+			xmpptest.NoLeaks(t)
+			d := &tokenDialer{conns: make(chan *xmpptest.FakeConn)}
 			c := xmppconn.New(xmppconn.Config{URL: "wss://example.net/ws", Dial: d.dial, Token: tc.src})
-			rec := record(c)
-			err := c.Connect(connectCtx(t))
+			rec := xmpptest.Record(c)
+			err := c.Connect(xmpptest.Context(t))
 			var te *xmppconn.TokenError
 			if !errors.Is(err, events.PasswordRequired) || !errors.As(err, &te) {
 				t.Fatalf("Connect = %v, want passwordRequired from a *TokenError", err)
@@ -127,9 +128,9 @@ func TestTokenSourceErrors(t *testing.T) {
 			if len(d.dialled()) != 0 {
 				t.Error("dialled without a usable token")
 			}
-			flush(t, c)
+			xmpptest.Flush(t, c)
 			n := 0
-			for _, e := range rec.all() {
+			for _, e := range rec.All() {
 				if e.Type() == events.ConnectionTokenExpired {
 					n++
 				}
@@ -142,21 +143,21 @@ func TestTokenSourceErrors(t *testing.T) {
 }
 
 func TestRefreshTokenStored(t *testing.T) {
-	noLeaks(t)
+	xmpptest.NoLeaks(t)
 	// Without Config.Token there is nothing to refresh.
 	if err := xmppconn.New(xmppconn.Config{URL: "wss://example.net/ws"}).RefreshToken(context.Background(), "x"); err == nil {
 		t.Error("RefreshToken without Config.Token succeeded")
 	}
 	// Before Connect, the new token replaces an expired one: no expiry event.
 	fresh := jwtExp(time.Now().Add(time.Hour))
-	f := newFakeConn()
-	d := &tokenDialer{conns: make(chan *fakeConn, 1)}
+	f := xmpptest.NewFakeConn()
+	d := &tokenDialer{conns: make(chan *xmpptest.FakeConn, 1)}
 	d.conns <- f
-	cfg := fakeConfig(f)
+	cfg := f.Config()
 	cfg.Dial = d.dial
 	cfg.Token = auth.StaticToken(jwtExp(time.Now().Add(-time.Hour)))
 	c := xmppconn.New(cfg)
-	rec := record(c)
+	rec := xmpptest.Record(c)
 	if err := c.RefreshToken(context.Background(), ""); err == nil {
 		t.Error("RefreshToken with an empty token succeeded")
 	}
@@ -164,8 +165,8 @@ func TestRefreshTokenStored(t *testing.T) {
 		t.Fatalf("RefreshToken while CLOSED: %v", err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- c.Connect(connectCtx(t)) }()
-	f.send(bindResult(serveLogin(t, f)))
+	go func() { done <- c.Connect(xmpptest.Context(t)) }()
+	f.Send(xmpptest.BindResult(f.ServeLogin(t)))
 	if err := <-done; err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
@@ -173,8 +174,8 @@ func TestRefreshTokenStored(t *testing.T) {
 	if u := d.dialled()[0]; !strings.Contains(u, "token="+fresh) {
 		t.Errorf("dialled %s, want the refreshed token", auth.RedactURL(u))
 	}
-	flush(t, c)
-	for _, e := range rec.all() {
+	xmpptest.Flush(t, c)
+	for _, e := range rec.All() {
 		if e.Type() == events.ConnectionTokenExpired {
 			t.Error("ConnectionTokenExpired although a fresh token was handed over")
 		}
@@ -197,39 +198,39 @@ func expiredSource() auth.TokenSource {
 // and the stream is lost; the recovery checks the token first, and with no
 // fresh one ends in FAILED (passwordRequired) without dialling again.
 func TestTokenExpiredBeforeResume(t *testing.T) {
-	noLeaks(t)
+	xmpptest.NoLeaks(t)
 	var off atomic.Int64
-	f := newFakeConn()
-	d := &tokenDialer{conns: make(chan *fakeConn, 1)}
+	f := xmpptest.NewFakeConn()
+	d := &tokenDialer{conns: make(chan *xmpptest.FakeConn, 1)}
 	d.conns <- f
-	cfg := fakeConfig(f)
+	cfg := f.Config()
 	cfg.Dial = d.dial
 	cfg.Token = auth.StaticToken(jwtExp(time.Now().Add(time.Hour)))
 	cfg.Clock = func() time.Time { return time.Now().Add(time.Duration(off.Load())) }
 	cfg.Reconnect.Delay = func(int) time.Duration { return 0 }
 	c := xmppconn.New(cfg)
-	rec := record(c)
+	rec := xmpptest.Record(c)
 	done := make(chan error, 1)
-	go func() { done <- c.Connect(connectCtx(t)) }()
-	f.send(bindResult(serveLogin(t, f)))
+	go func() { done <- c.Connect(xmpptest.Context(t)) }()
+	f.Send(xmpptest.BindResult(f.ServeLogin(t)))
 	if err := <-done; err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	defer func() { _ = c.Disconnect(context.Background()) }()
 
 	off.Store(int64(2 * time.Hour))
-	f.readErr = errors.New("connection reset")
-	close(f.toClient)
-	failed := rec.waitFor(t, 10*time.Second, "ConnectionFailed", func(e events.Event) bool {
+	f.ReadErr = errors.New("connection reset")
+	close(f.ToClient)
+	failed := rec.WaitFor(t, 10*time.Second, "ConnectionFailed", func(e events.Event) bool {
 		return e.Type() == events.ConnectionFailed
-	}).(*events.Failed)
+	}).(events.Failed)
 	if failed.Err != events.PasswordRequired {
 		t.Errorf("ConnectionFailed %s %q, want passwordRequired", failed.Err, failed.Reason)
 	}
-	flush(t, c)
+	xmpptest.Flush(t, c)
 	want := []string{"state:CONNECTING", "state:CONNECTED", "established", "state:DISCONNECTED",
 		"state:RECONNECTING", string(events.ConnectionTokenExpired), "state:FAILED", "failed:" + string(events.PasswordRequired)}
-	if got := rec.names(); !equalStrings(got, want) {
+	if got := rec.Names(); !equalStrings(got, want) {
 		t.Errorf("events = %v, want %v", got, want)
 	}
 	if n := len(d.dialled()); n != 1 {

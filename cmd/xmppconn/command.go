@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xmppconn/xmppconn/xmppconn"
+	"github.com/xmppconn/xmppconn/xmppconn/jitsi"
 )
 
 // command is what probe and watch share: the connection flags parsed, a
@@ -50,6 +51,8 @@ func newCommand(name, about string, args []string, stdout, stderr io.Writer, get
 	}
 	c.printer = &printer{w: stdout, json: c.flags.json}
 	c.conn = xmppconn.New(cfg)
+	// Operators probe Jitsi deployments: the Jitsi layer is on by default.
+	jitsi.Attach(c.conn, jitsi.Config{Logger: cfg.Logger})
 	c.conn.OnAny(c.printer.print)
 	return c, 0
 }

@@ -90,7 +90,7 @@ func (f *connFlags) config(rawURL string, getenv func(string) string, stderr io.
 	}
 	cfg.URL = rawURL
 	if f.insecure {
-		cfg.Discover = &transport.DiscoverOptions{Insecure: true}
+		cfg.Discover = transport.DiscoverOptions{Insecure: true}
 	}
 	cfg.Domain = f.domain
 	cfg.AllowPlain = f.allowPlain

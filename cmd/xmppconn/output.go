@@ -59,10 +59,8 @@ func describe(e events.Event) string {
 			s += " resumed"
 		}
 		return s
-	case *events.Failed:
-		return failedText(v)
 	case events.Failed:
-		return failedText(&v)
+		return failedText(v)
 	case events.Disconnected:
 		if v.Message != "" {
 			return "  " + v.Message
@@ -77,7 +75,7 @@ func describe(e events.Event) string {
 	return ""
 }
 
-func failedText(f *events.Failed) string {
+func failedText(f events.Failed) string {
 	s := "  " + string(f.Err)
 	if f.Reason != "" {
 		s += ": " + f.Reason

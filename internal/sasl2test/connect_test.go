@@ -153,9 +153,9 @@ func TestSASL2WrongPassword(t *testing.T) {
 			c := xmppconn.New(cfg)
 			rec := record(c)
 			err := c.Connect(connectCtx(t))
-			var f *events.Failed
+			var f events.Failed
 			if !errors.As(err, &f) {
-				t.Fatalf("Connect error = %v, want *events.Failed", err)
+				t.Fatalf("Connect error = %v, want events.Failed", err)
 			}
 			if !errors.Is(err, auth.ErrNotAuthorized) {
 				t.Errorf("Connect error does not wrap not-authorized: %v", err)

@@ -134,7 +134,6 @@ func config(t testing.TB, s *prosodytest.Server, rawURL string) (xmppconn.Config
 		Domain:     s.Domain,
 		HTTPClient: hc,
 		Dial:       dial,
-		Jitsi:      xmppconn.JitsiConfig{NoPropertiesQuery: true},
 	}, tp
 }
 
@@ -173,7 +172,7 @@ func (r *recorder) names() []string {
 			out = append(out, "state:"+e.State.String())
 		case events.Established:
 			out = append(out, "established")
-		case *events.Failed:
+		case events.Failed:
 			out = append(out, "failed:"+string(e.Err))
 		default:
 			out = append(out, string(e.Type()))
@@ -182,10 +181,10 @@ func (r *recorder) names() []string {
 	return out
 }
 
-func (r *recorder) failures() []*events.Failed {
-	var out []*events.Failed
+func (r *recorder) failures() []events.Failed {
+	var out []events.Failed
 	for _, e := range r.all() {
-		if f, ok := e.(*events.Failed); ok {
+		if f, ok := e.(events.Failed); ok {
 			out = append(out, f)
 		}
 	}

@@ -16,7 +16,7 @@
 //     address; the harness's c2s port is not on the SRV default),
 //   - xmppconn over BOSH (http://),
 //   - xmppconn over WebSocket doing only what mellium's raw client does
-//     ("xmppconn ws bare": no stream management, pings or properties query).
+//     ("xmppconn ws bare": no stream management or pings).
 //
 // It prints, per client, the median and p95 time to the bound JID, the
 // client CPU per connect and the heap allocations to the bound JID, and the

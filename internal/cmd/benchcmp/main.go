@@ -226,13 +226,12 @@ func connectWith(cfg xmppconn.Config) connectFunc {
 }
 
 // ourBareConnect is ourConnect doing only what mellium's raw client does:
-// no stream management, no pings, no Jitsi properties query. It shows what
+// no stream management, no pings. It shows what
 // those features cost.
 func ourBareConnect(url, domain, mech string) connectFunc {
 	cfg := ourConfig(url, domain, mech)
 	cfg.StreamManagement.Disabled = true
 	cfg.Ping.Disabled = true
-	cfg.Jitsi.NoPropertiesQuery = true
 	return connectWith(cfg)
 }
 

@@ -271,7 +271,7 @@ func TestConnectionTokenRefusedNoOther(t *testing.T) {
 	c := xmppconn.New(cfg)
 	l := logEvents(c)
 	err := c.Connect(ctx)
-	var f *events.Failed
+	var f events.Failed
 	if !errors.As(err, &f) || f.Err != events.PasswordRequired || f.Details.Condition != "not-allowed" {
 		t.Fatalf("Connect = %v, want passwordRequired with condition not-allowed", err)
 	}

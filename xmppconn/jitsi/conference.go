@@ -1,4 +1,4 @@
-package xmppconn
+package jitsi
 
 import (
 	"context"
@@ -11,11 +11,13 @@ import (
 	"slices"
 	"time"
 
+	"mellium.im/xmlstream"
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
 // ConferenceOptions are the optional parts of a conference request.
@@ -48,30 +50,31 @@ type VnodeRedirect struct {
 }
 
 func (e *VnodeRedirect) Error() string {
-	return "xmppconn: conference request: redirected to visitor node " + e.VNode
+	return "jitsi: conference request: redirected to visitor node " + e.VNode
 }
 
-// ConferenceError reports that the focus answered a conference request with
-// an error.
+// ConferenceError reports that the focus answered a conference request
+// with an error.
 type ConferenceError struct {
-	Focus     jid.JID
-	Room      jid.JID
-	Type      string // the error type
-	Condition string // the RFC 6120 condition, e.g. "not-authorized"
-	Text      string // the focus's text, if any
+	Focus jid.JID
+	Room  jid.JID
+	Err   *xmppconn.StanzaError // the focus's answer
 }
 
 func (e *ConferenceError) Error() string {
-	s := "xmppconn: conference request for " + e.Room.String() + " refused by " + e.Focus.String() + ": " + e.Condition
-	if e.Text != "" {
-		s += ": " + e.Text
+	s := "jitsi: conference request for " + e.Room.String() + " refused by " + e.Focus.String() + ": " + string(e.Err.Condition())
+	if t := e.Err.Text(); t != "" {
+		s += ": " + t
 	}
 	return s
 }
 
+// Unwrap returns the stanza error.
+func (e *ConferenceError) Unwrap() error { return e.Err }
+
 // ErrNotLive is the cause of the ConnectionFailed (connection.notLiveError)
 // that ends the connection when the focus says the conference is not live.
-var ErrNotLive = errors.New("xmppconn: conference request: the conference is not live")
+var ErrNotLive = errors.New("jitsi: conference request: the conference is not live")
 
 // ConferenceRequest asks the focus (Jicofo) to allocate the conference of
 // room (a bare room JID), as Jitsi clients do before they join the room:
@@ -82,56 +85,58 @@ var ErrNotLive = errors.New("xmppconn: conference request: the conference is not
 //	  </conference>
 //	</iq>
 //
-// The focus is Config.Jitsi.Focus (default focus.<domain>); machine-uid is
-// fixed for the Connection. The answer decides, as in lib-jitsi-meet:
+// The focus is Config.Focus (default focus.<domain>); machine-uid is
+// fixed for the Deployment. The answer decides, as in lib-jitsi-meet:
 //
 //   - <property name='live' value='false'/>: the connection ends with
 //     ConnectionFailed (connection.notLiveError); the error is that
-//     *events.Failed.
+//     events.Failed.
 //   - ready='true' with a vnode (attribute or property): ConnectionRedirected
 //     (kind "vnode", not followed) is emitted, and ConferenceRequest returns
 //     the Conference with a *VnodeRedirect error.
 //   - ready='true': the Conference, nil.
 //   - ready='false': the request is sent again after 1 s, 2 s, 4 s, … at
-//     most 120 s (Config.Jitsi.RetryMin/RetryMax), until ready or ctx ends.
+//     most 120 s (Config.RetryMin/RetryMax), until ready or ctx ends.
 //   - an error: the connection ends with ConnectionFailed
 //     (connection.conferenceRequestFailed, or connection.passwordRequired
 //     for not-authorized: the room needs an authenticated user); the error
-//     is that *events.Failed, wrapping a *ConferenceError.
+//     is that events.Failed, wrapping a *ConferenceError.
 //
-// An answer without <conference/> gives a *ProtocolError, and leaves the
-// connection up.
-func (c *Connection) ConferenceRequest(ctx context.Context, room jid.JID, opts *ConferenceOptions) (*Conference, error) {
+// An answer without <conference/> gives a *xmppconn.ProtocolError, and
+// leaves the connection up.
+func (d *Deployment) ConferenceRequest(ctx context.Context, room jid.JID, opts *ConferenceOptions) (*Conference, error) {
 	if opts == nil {
 		opts = &ConferenceOptions{}
 	}
 	if room.Localpart() == "" || room.Resourcepart() != "" {
-		return nil, fmt.Errorf("xmppconn: conference request: %q is not a bare room JID", room.String())
+		return nil, fmt.Errorf("jitsi: conference request: %q is not a bare room JID", room.String())
 	}
-	focus, err := c.focus()
+	focus, err := d.focus()
 	if err != nil {
 		return nil, err
 	}
 	for attempt := 1; ; attempt++ {
-		r, elem, err := c.exchangeIQ(ctx, stanza.SetIQ, focus, conferenceIQ(room, c.machineUID(), opts.Properties))
+		iq := stanza.IQ{ID: newID(), Type: stanza.SetIQ, To: focus}
+		answer, err := d.c.SendIQ(ctx, iq, conferenceIQ(room, d.machineUID(), opts.Properties))
+		var se *xmppconn.StanzaError
+		if errors.As(err, &se) {
+			return nil, d.conferenceRefused(focus, room, se)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("xmppconn: conference request: %w", err)
+			return nil, fmt.Errorf("jitsi: conference request: %w", err)
 		}
-		if r.attr("type") == "error" {
-			return nil, c.conferenceRefused(focus, room, elem)
-		}
-		conf, err := parseConference(elem)
+		conf, err := parseConference(answer.Raw)
 		if err != nil {
 			return nil, err
 		}
 		conf.Room, conf.Focus, conf.Attempts = room, focus, attempt
 		if conf.Properties["live"] == "false" {
-			f := &events.Failed{
+			f := events.Failed{
 				Err:    events.NotLiveError,
 				Reason: "the conference is not live",
 				Cause:  ErrNotLive,
 			}
-			c.abort(f)
+			d.c.Fail(f)
 			return nil, f
 		}
 		if conf.Ready {
@@ -142,7 +147,7 @@ func (c *Connection) ConferenceRequest(ctx context.Context, room jid.JID, opts *
 			if redirect.FocusJID == "" {
 				redirect.FocusJID = focus.String()
 			}
-			c.em.Emit(events.Redirected{
+			d.c.Emit(events.Redirected{
 				Target:   redirect.VNode,
 				Kind:     events.RedirectVnode,
 				Followed: false,
@@ -150,77 +155,68 @@ func (c *Connection) ConferenceRequest(ctx context.Context, room jid.JID, opts *
 			})
 			return conf, redirect
 		}
-		wait := conferenceBackoff(attempt, c.cfg.Jitsi.RetryMin, c.cfg.Jitsi.RetryMax)
-		c.log.Debug("xmppconn: the focus is not ready", "room", room.String(), "retry_in", wait)
+		wait := conferenceBackoff(attempt, d.cfg.RetryMin, d.cfg.RetryMax)
+		d.log.Debug("jitsi: the focus is not ready", "room", room.String(), "retry_in", wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("xmppconn: conference request: %w", ctx.Err())
+			return nil, fmt.Errorf("jitsi: conference request: %w", ctx.Err())
 		}
 	}
 }
 
 // conferenceRefused ends the connection for an error answer of the focus
 // and returns the ConnectionFailed payload.
-func (c *Connection) conferenceRefused(focus, room jid.JID, elem []byte) error {
-	se, err := parseStanzaError(elem)
-	if err != nil {
-		se = &stanzaError{Condition: string(stanza.UndefinedCondition)}
-	}
-	f := &events.Failed{
+func (d *Deployment) conferenceRefused(focus, room jid.JID, se *xmppconn.StanzaError) error {
+	f := events.Failed{
 		Err:     events.ConferenceRequestFailed,
-		Reason:  auth.RedactURL(se.reason()),
-		Details: events.Details{Condition: se.Condition},
-		Cause: &ConferenceError{
-			Focus: focus, Room: room, Type: se.Type, Condition: se.Condition, Text: se.Text,
-		},
+		Reason:  auth.RedactURL(se.Reason()),
+		Details: events.Details{Condition: string(se.Condition())},
+		Cause:   &ConferenceError{Focus: focus, Room: room, Err: se},
 	}
-	if se.Condition == string(stanza.NotAuthorized) {
-		f.Err = events.PasswordRequired
-		if !c.cfg.Credentials.Anonymous() {
-			f.Credentials = c.JID().Bare().String() // the JID only, as for a SASL refusal
-		}
+	if se.Condition() == stanza.NotAuthorized {
+		f.Err = events.PasswordRequired // the room needs an authenticated user
 	}
-	c.abort(f)
+	d.c.Fail(f)
 	return f
 }
 
 // focus returns the JID conference requests go to.
-func (c *Connection) focus() (jid.JID, error) {
-	if c.cfg.Jitsi.Focus != "" {
-		j, err := jid.Parse(c.cfg.Jitsi.Focus)
+func (d *Deployment) focus() (jid.JID, error) {
+	if d.cfg.Focus != "" {
+		j, err := jid.Parse(d.cfg.Focus)
 		if err != nil {
-			return jid.JID{}, &ConfigError{Field: "Jitsi.Focus", Msg: "not a JID"}
+			return jid.JID{}, &xmppconn.ConfigError{Field: "jitsi.Config.Focus", Msg: "not a JID"}
 		}
 		return j, nil
 	}
-	d, err := c.domainJID()
-	if err != nil {
-		return jid.JID{}, &ConfigError{Field: "Jitsi.Focus", Msg: "no domain to derive it from"}
+	domain := d.c.Domain()
+	if domain == "" {
+		return jid.JID{}, &xmppconn.ConfigError{Field: "jitsi.Config.Focus", Msg: "no domain to derive it from"}
 	}
-	j, err := jid.New("", "focus."+d.Domainpart(), "")
+	j, err := jid.New("", "focus."+domain, "")
 	if err != nil {
-		return jid.JID{}, &ConfigError{Field: "Jitsi.Focus", Msg: "focus." + d.Domainpart() + " is not a JID"}
+		return jid.JID{}, &xmppconn.ConfigError{Field: "jitsi.Config.Focus", Msg: "focus." + domain + " is not a JID"}
 	}
 	return j, nil
 }
 
-// machineUID returns the machine-uid of the Connection's conference
-// requests: the configured one, or a random one made on first use.
-func (c *Connection) machineUID() string {
-	if c.cfg.Jitsi.MachineUID != "" {
-		return c.cfg.Jitsi.MachineUID
+// machineUID returns the machine-uid of the conference requests: the
+// configured one, or a random one made on first use.
+func (d *Deployment) machineUID() string {
+	if d.cfg.MachineUID != "" {
+		return d.cfg.MachineUID
 	}
-	c.jitsi.mu.Lock()
-	defer c.jitsi.mu.Unlock()
-	if c.jitsi.uid == "" {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.uid == "" {
 		var b [16]byte
 		_, _ = rand.Read(b[:])
-		c.jitsi.uid = hex.EncodeToString(b[:])
+		d.uid = hex.EncodeToString(b[:])
 	}
-	return c.jitsi.uid
+	return d.uid
 }
 
 // conferenceIQ returns the tokens of the <conference/> payload.
@@ -247,10 +243,10 @@ func parseConference(elem []byte) (*Conference, error) {
 		} `xml:"http://jitsi.org/protocol/focus conference"`
 	}
 	if err := xml.Unmarshal(elem, &v); err != nil {
-		return nil, &ProtocolError{Step: "conference request", Msg: "malformed answer", Err: err}
+		return nil, &xmppconn.ProtocolError{Step: "conference request", Msg: "malformed answer", Err: err}
 	}
 	if v.Conference == nil {
-		return nil, &ProtocolError{Step: "conference request", Msg: "answer without <conference/>"}
+		return nil, &xmppconn.ProtocolError{Step: "conference request", Msg: "answer without <conference/>"}
 	}
 	conf := &Conference{
 		Ready:      v.Conference.Ready == "true" || v.Conference.Ready == "1",
@@ -274,15 +270,30 @@ func parseConference(elem []byte) (*Conference, error) {
 // ready='false' answer: lo, 2·lo, 4·lo, … capped at hi (defaults 1 s and
 // 120 s).
 func conferenceBackoff(attempt int, lo, hi time.Duration) time.Duration {
-	if lo <= 0 {
-		lo = DefaultConferenceRetryMin
-	}
-	if hi <= 0 {
-		hi = DefaultConferenceRetryMax
-	}
 	d := min(lo, hi)
 	for i := 1; i < attempt && d < hi; i++ {
 		d *= 2
 	}
 	return min(d, hi)
+}
+
+// element returns the tokens of <local xmlns=space attr...>children</local>.
+// An empty space inherits the namespace of the parent.
+func element(space, local string, attr []xml.Attr, children ...xml.TokenReader) xml.TokenReader {
+	return xmlstream.Wrap(xmlstream.MultiReader(children...), xml.StartElement{
+		Name: xml.Name{Space: space, Local: local},
+		Attr: attr,
+	})
+}
+
+// attrs builds unqualified attributes from name, value pairs, leaving out
+// those whose value is empty.
+func attrs(pairs ...string) []xml.Attr {
+	out := make([]xml.Attr, 0, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			out = append(out, xml.Attr{Name: xml.Name{Local: pairs[i]}, Value: pairs[i+1]})
+		}
+	}
+	return out
 }

@@ -1,4 +1,4 @@
-package xmppconn
+package jitsi
 
 import (
 	"encoding/xml"

@@ -1,4 +1,4 @@
-package xmppconn_test
+package jitsi_test
 
 import (
 	"context"
@@ -12,13 +12,15 @@ import (
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/xmppconn"
+	"github.com/xmppconn/xmppconn/xmppconn/jitsi"
+	"github.com/xmppconn/xmppconn/xmppconn/muc"
 )
 
 // A bot that joins a Jitsi Meet conference: it connects with a token (on the
 // URL, with SASL ANONYMOUS, as Jitsi does), asks the focus for the
 // conference, follows a visitor-node redirect itself, and joins the room
 // with a display name.
-func ExampleConnection_ConferenceRequest() {
+func ExampleDeployment_ConferenceRequest() {
 	const (
 		service = "wss://meet.example.com/xmpp-websocket"
 		domain  = "meet.example.com"
@@ -29,7 +31,12 @@ func ExampleConnection_ConferenceRequest() {
 
 	// connect connects to an XMPP domain of the deployment through the
 	// service URL; extra holds more query parameters (vnode=...).
-	connect := func(xmppDomain string, extra url.Values) (*xmppconn.Connection, error) {
+	type bot struct {
+		*xmppconn.Connection
+		meet  *jitsi.Deployment
+		rooms *muc.Rooms
+	}
+	connect := func(xmppDomain string, extra url.Values) (*bot, error) {
 		q := url.Values{"room": {name}}
 		for k, v := range extra {
 			q[k] = v
@@ -41,6 +48,7 @@ func ExampleConnection_ConferenceRequest() {
 			// it is checked for expiry before every connect and resume.
 			Token: auth.StaticToken(token),
 		})
+		b := &bot{c, jitsi.Attach(c, jitsi.Config{}), muc.New(c)} // the Jitsi layer, and rooms
 		c.On(events.ConnectionTokenExpired, func(events.Event) {
 			log.Print("the token expired: fetch a new one and call RefreshToken")
 		})
@@ -48,20 +56,20 @@ func ExampleConnection_ConferenceRequest() {
 			log.Printf("deployment: %v", e.(events.Properties).Properties)
 		})
 		c.On(events.ConnectionFailed, func(e events.Event) {
-			log.Printf("connection failed: %v", e.(*events.Failed))
+			log.Printf("connection failed: %v", e.(events.Failed))
 		})
-		return c, c.Connect(ctx)
+		return b, c.Connect(ctx)
 	}
 
 	c, err := connect(domain, nil)
 	if err != nil {
-		log.Fatal(err) // an *events.Failed
+		log.Fatal(err) // an events.Failed
 	}
 	room := jid.MustParse(name + "@conference." + domain)
-	conf, err := c.ConferenceRequest(ctx, room, &xmppconn.ConferenceOptions{
+	conf, err := c.meet.ConferenceRequest(ctx, room, &jitsi.ConferenceOptions{
 		Properties: map[string]string{"visitors-version": "1"},
 	})
-	var redirect *xmppconn.VnodeRedirect
+	var redirect *jitsi.VnodeRedirect
 	if errors.As(err, &redirect) {
 		// The main room is full: the deployment sends this participant to a
 		// visitor node. Moving there is the bot's decision: jitsi-meet
@@ -74,7 +82,7 @@ func ExampleConnection_ConferenceRequest() {
 			log.Fatal(err)
 		}
 		room = jid.MustParse(name + "@conference." + vdomain)
-		conf, err = c.ConferenceRequest(ctx, room, nil)
+		conf, err = c.meet.ConferenceRequest(ctx, room, nil)
 	}
 	if err != nil {
 		// Not live, refused, or cancelled: ConnectionFailed was emitted for
@@ -83,9 +91,9 @@ func ExampleConnection_ConferenceRequest() {
 	}
 	defer c.Disconnect(context.Background())
 
-	r, err := c.JoinRoom(ctx, conf.Room, "bot", &xmppconn.JoinOptions{DisplayName: "Standup bot"})
+	r, err := c.rooms.Join(ctx, conf.Room, "bot", &muc.JoinOptions{DisplayName: "Standup bot"})
 	switch {
-	case errors.Is(err, xmppconn.ErrPasswordRequired):
+	case errors.Is(err, muc.ErrPasswordRequired):
 		log.Fatal("the room is locked with a password")
 	case err != nil:
 		log.Fatal(err)

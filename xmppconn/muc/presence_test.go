@@ -1,74 +1,80 @@
-package xmppconn
+package muc
 
 import (
+	"encoding/xml"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/xmppconn/xmppconn/xmppconn"
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
 )
 
-func TestRoomErrorIs(t *testing.T) {
-	sentinels := []error{ErrDisplayNameRequired, ErrPasswordRequired, ErrMembersOnly, ErrBanned, ErrNicknameConflict}
+func TestJoinErrorIs(t *testing.T) {
+	refusals := []error{ErrPasswordRequired, ErrMembersOnly, ErrBanned, ErrNicknameConflict}
 	tests := []struct {
-		name string
-		err  *RoomError
-		want error // the one sentinel it matches, or nil
+		name      string
+		condition stanza.Condition
+		want      error // the one refusal it matches, or nil
 	}{
-		{"lobby wants a display name", &RoomError{Condition: "not-acceptable", DisplayNameRequired: true, Lobby: true}, ErrDisplayNameRequired},
-		{"password-protected room", &RoomError{Condition: "not-authorized"}, ErrPasswordRequired},
-		{"members-only room", &RoomError{Condition: "registration-required"}, ErrMembersOnly},
-		{"banned", &RoomError{Condition: "forbidden"}, ErrBanned},
-		{"nick in use", &RoomError{Condition: "conflict"}, ErrNicknameConflict},
-		{"room full", &RoomError{Condition: "service-unavailable"}, nil},
-		{"plain not-acceptable", &RoomError{Condition: "not-acceptable"}, nil},
+		{"password-protected room", stanza.NotAuthorized, ErrPasswordRequired},
+		{"members-only room", stanza.RegistrationRequired, ErrMembersOnly},
+		{"banned", stanza.Forbidden, ErrBanned},
+		{"nick in use", stanza.Conflict, ErrNicknameConflict},
+		{"room full", stanza.ServiceUnavailable, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, s := range sentinels {
-				if got := errors.Is(tt.err, s); got != (s == tt.want) {
-					t.Errorf("errors.Is(%v, %v) = %v", tt.err, s, got)
+			var err error = &JoinError{Room: jid.MustParse("r@c.d"), Err: &xmppconn.StanzaError{Err: stanza.Error{Type: stanza.Cancel, Condition: tt.condition}}}
+			for _, r := range refusals {
+				if got := errors.Is(err, r); got != (r == tt.want) {
+					t.Errorf("errors.Is(%v, %v) = %v", err, r, got)
 				}
 			}
-			var re *RoomError
-			if !errors.As(error(tt.err), &re) {
-				t.Error("errors.As to *RoomError failed")
+			var je *JoinError
+			if !errors.As(err, &je) {
+				t.Error("errors.As to *JoinError failed")
 			}
 		})
 	}
 }
 
-func TestRoomErrorText(t *testing.T) {
-	e := &RoomError{Room: mustJID(t, "lobby1@conference.d"), Condition: "not-acceptable", DisplayNameRequired: true, Text: "set a name"}
-	want := "xmppconn: join room lobby1@conference.d: not-acceptable (display name required): set a name"
+func TestJoinErrorText(t *testing.T) {
+	e := &JoinError{Room: jid.MustParse("lobby1@conference.d"), Err: &xmppconn.StanzaError{Err: stanza.Error{
+		Condition: stanza.NotAcceptable, Text: map[string]string{"": "set a name"},
+	}}}
+	want := "muc: join lobby1@conference.d: not-acceptable: set a name"
 	if e.Error() != want {
 		t.Errorf("Error() = %q, want %q", e.Error(), want)
 	}
 }
 
-func TestParseMUCUser(t *testing.T) {
+func TestParseUser(t *testing.T) {
 	tests := []struct {
 		name    string
 		elem    string
-		want    *mucUser
+		want    *user
 		wantErr bool
 	}{
 		{
 			name: "self-presence of a new room",
 			elem: `<presence xmlns='jabber:client' from='r@c.d/bot'><x xmlns='http://jabber.org/protocol/muc#user'>
 <item affiliation='owner' role='moderator'/><status code='110'/><status code='201'/></x></presence>`,
-			want: &mucUser{Affiliation: "owner", Role: "moderator", Statuses: []string{"110", "201"}},
+			want: &user{Affiliation: "owner", Role: "moderator", Statuses: []string{"110", "201"}},
 		},
 		{
 			name: "another occupant",
 			elem: `<presence xmlns='jabber:client' from='r@c.d/other'><x xmlns='http://jabber.org/protocol/muc#user'>
 <item affiliation='none' role='participant'/></x></presence>`,
-			want: &mucUser{Affiliation: "none", Role: "participant"},
+			want: &user{Affiliation: "none", Role: "participant"},
 		},
 		{
 			name: "no muc#user payload",
 			elem: `<presence xmlns='jabber:client' from='r@c.d/x'/>`,
-			want: &mucUser{},
+			want: &user{},
 		},
 		{
 			name:    "malformed",
@@ -78,11 +84,10 @@ func TestParseMUCUser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseMUCUser([]byte(tt.elem))
+			got, err := parseUser([]byte(tt.elem))
 			if tt.wantErr {
-				var pe *ProtocolError
-				if !errors.As(err, &pe) {
-					t.Fatalf("error = %v, want a *ProtocolError", err)
+				if err == nil {
+					t.Fatal("no error for malformed XML")
 				}
 				return
 			}
@@ -97,7 +102,7 @@ func TestParseMUCUser(t *testing.T) {
 }
 
 func TestJoinPresence(t *testing.T) {
-	occ := mustJID(t, "room@conference.d/bot")
+	occ := jid.MustParse("room@conference.d/bot")
 	tests := []struct {
 		name    string
 		opts    JoinOptions
@@ -136,4 +141,18 @@ func TestJoinPresence(t *testing.T) {
 			}
 		})
 	}
+}
+
+// encodeTokens serializes tokens as the session's encoder would.
+func encodeTokens(t *testing.T, r xml.TokenReader) string {
+	t.Helper()
+	var b strings.Builder
+	e := xml.NewEncoder(&b)
+	if _, err := xmlstream.Copy(e, r); err != nil {
+		t.Fatalf("encode: %v", err)
+	}
+	if err := e.Flush(); err != nil {
+		t.Fatalf("encode: %v", err)
+	}
+	return b.String()
 }

@@ -10,10 +10,11 @@ import (
 
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/transport"
 	"github.com/xmppconn/xmppconn/transport/bosh"
 	"github.com/xmppconn/xmppconn/transport/websocket"
-	"github.com/xmppconn/xmppconn/xmppconn/jitsitest"
+	"github.com/xmppconn/xmppconn/xmppconn/jitsi/jitsitest"
 )
 
 func TestPropertiesAndLobby(t *testing.T) {
@@ -46,22 +47,22 @@ func TestPropertiesAndLobby(t *testing.T) {
 	for _, ep := range endpoints {
 		for _, tt := range tests {
 			t.Run(ep.name+"/"+tt.name, func(t *testing.T) {
-				noLeaks(t)
+				xmpptest.NoLeaks(t)
 				c, rec := connect(t, config(t, s, ep, tt.domain))
-				ps := rec.wait(t, events.PropertiesUpdated, 1)
+				ps := rec.WaitType(t, events.PropertiesUpdated, 1)
 				if diff := cmp.Diff(tt.wantProps, ps[0].(events.Properties).Properties); diff != "" {
 					t.Errorf("PropertiesUpdated (-want +got):\n%s", diff)
 				}
 				if diff := cmp.Diff(tt.wantProps, c.Properties()); diff != "" {
 					t.Errorf("Properties() (-want +got):\n%s", diff)
 				}
-				ds := rec.wait(t, events.DisplayNameRequired, 1)
+				ds := rec.WaitType(t, events.DisplayNameRequired, 1)
 				if got := ds[0].(events.DisplayName).Lobby; got != tt.wantLobby {
 					t.Errorf("DisplayNameRequired lobby = %q, want %q", got, tt.wantLobby)
 				}
 				// The push comes with the bind, so its events follow
 				// ConnectionEstablished at once.
-				names := rec.names()
+				names := rec.Names()
 				if tt.services && (len(names) < 4 || names[3] != string(events.PropertiesUpdated)) {
 					t.Errorf("events %v: PropertiesUpdated does not follow ConnectionEstablished", names)
 				}
@@ -96,7 +97,7 @@ func TestPushBeforeBindResult(t *testing.T) {
 	s := prosodytest.Require(t)
 	for _, ep := range endpoints {
 		t.Run(ep.name, func(t *testing.T) {
-			noLeaks(t)
+			xmpptest.NoLeaks(t)
 			cfg := config(t, s, ep, jitsitest.MeetDomain)
 			log := &readLog{}
 			cfg.Dial = func(ctx context.Context, url, domain string) (transport.Conn, error) {
@@ -116,7 +117,7 @@ func TestPushBeforeBindResult(t *testing.T) {
 				return log, nil
 			}
 			_, rec := connect(t, cfg)
-			rec.wait(t, events.PropertiesUpdated, 1)
+			rec.WaitType(t, events.PropertiesUpdated, 1)
 			log.mu.Lock()
 			defer log.mu.Unlock()
 			push, bind := -1, -1

@@ -1,4 +1,4 @@
-package xmppconn
+package jitsi
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
 // jitsiPush is a properties push as Jitsi's Prosody sends it from inside
@@ -125,9 +126,9 @@ func TestParseDiscoPayload(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			info, services, err := parseDiscoPayload([]byte(tt.elem))
 			if tt.wantErr {
-				var pe *ProtocolError
+				var pe *xmppconn.ProtocolError
 				if !errors.As(err, &pe) {
-					t.Fatalf("error = %v, want a *ProtocolError", err)
+					t.Fatalf("error = %v, want a *xmppconn.ProtocolError", err)
 				}
 				return
 			}
@@ -171,29 +172,6 @@ func TestServiceStringHidesPassword(t *testing.T) {
 		if got != "turns:h:443/tcp" {
 			t.Errorf("String() = %q", got)
 		}
-	}
-}
-
-func TestAnsweredBy(t *testing.T) {
-	self := mustJID(t, "a@d.example/r")
-	tests := []struct {
-		name, from, to string
-		want           bool
-	}{
-		{"same JID", "focus.d.example", "focus.d.example", true},
-		{"case folded", "Focus.D.Example", "focus.d.example", true},
-		{"other JID", "evil.example", "focus.d.example", false},
-		{"no from, asked the server", "", "d.example", true},
-		{"no from, asked the account", "", "a@d.example", true},
-		{"no from, asked a component", "", "focus.d.example", false},
-		{"unparsable from", "@@", "focus.d.example", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := answeredBy(tt.from, mustJID(t, tt.to), self); got != tt.want {
-				t.Errorf("answeredBy(%q, %q) = %v, want %v", tt.from, tt.to, got, tt.want)
-			}
-		})
 	}
 }
 

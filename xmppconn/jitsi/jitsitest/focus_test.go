@@ -8,21 +8,22 @@ import (
 
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/prosodytest"
-	"github.com/xmppconn/xmppconn/xmppconn"
-	"github.com/xmppconn/xmppconn/xmppconn/jitsitest"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
+	"github.com/xmppconn/xmppconn/xmppconn/jitsi"
+	"github.com/xmppconn/xmppconn/xmppconn/jitsi/jitsitest"
 )
 
 func TestConferenceRequest(t *testing.T) {
 	s := prosodytest.Require(t)
 	tests := []struct {
 		prefix    string // the room name prefix tells the focus double what to answer
-		check     func(t *testing.T, conf *xmppconn.Conference, err error)
+		check     func(t *testing.T, conf *jitsi.Conference, err error)
 		wantState events.State
 		wantFail  events.ErrorType
 	}{
 		{
 			prefix: "ready",
-			check: func(t *testing.T, conf *xmppconn.Conference, err error) {
+			check: func(t *testing.T, conf *jitsi.Conference, err error) {
 				if err != nil || !conf.Ready || conf.Attempts != 1 {
 					t.Fatalf("ConferenceRequest = %+v, %v; want ready at once", conf, err)
 				}
@@ -34,7 +35,7 @@ func TestConferenceRequest(t *testing.T) {
 		},
 		{
 			prefix: "notready",
-			check: func(t *testing.T, conf *xmppconn.Conference, err error) {
+			check: func(t *testing.T, conf *jitsi.Conference, err error) {
 				if err != nil || !conf.Ready || conf.Attempts != 3 {
 					t.Fatalf("ConferenceRequest = %+v, %v; want ready at the third request", conf, err)
 				}
@@ -43,8 +44,8 @@ func TestConferenceRequest(t *testing.T) {
 		},
 		{
 			prefix: "vnode",
-			check: func(t *testing.T, conf *xmppconn.Conference, err error) {
-				var vr *xmppconn.VnodeRedirect
+			check: func(t *testing.T, conf *jitsi.Conference, err error) {
+				var vr *jitsi.VnodeRedirect
 				if !errors.As(err, &vr) || vr.VNode != jitsitest.VNode {
 					t.Fatalf("error = %v, want a redirect to %s", err, jitsitest.VNode)
 				}
@@ -53,7 +54,7 @@ func TestConferenceRequest(t *testing.T) {
 		},
 		{
 			prefix: "notlive",
-			check: func(t *testing.T, conf *xmppconn.Conference, err error) {
+			check: func(t *testing.T, conf *jitsi.Conference, err error) {
 				if !errors.Is(err, events.NotLiveError) {
 					t.Fatalf("error = %v, want notLiveError", err)
 				}
@@ -63,9 +64,9 @@ func TestConferenceRequest(t *testing.T) {
 		},
 		{
 			prefix: "error",
-			check: func(t *testing.T, conf *xmppconn.Conference, err error) {
-				var ce *xmppconn.ConferenceError
-				if !errors.Is(err, events.ConferenceRequestFailed) || !errors.As(err, &ce) || ce.Condition != "service-unavailable" {
+			check: func(t *testing.T, conf *jitsi.Conference, err error) {
+				var ce *jitsi.ConferenceError
+				if !errors.Is(err, events.ConferenceRequestFailed) || !errors.As(err, &ce) || ce.Err.Condition() != "service-unavailable" {
 					t.Fatalf("error = %v, want conferenceRequestFailed (service-unavailable)", err)
 				}
 			},
@@ -74,7 +75,7 @@ func TestConferenceRequest(t *testing.T) {
 		},
 		{
 			prefix: "auth",
-			check: func(t *testing.T, conf *xmppconn.Conference, err error) {
+			check: func(t *testing.T, conf *jitsi.Conference, err error) {
 				if !errors.Is(err, events.PasswordRequired) {
 					t.Fatalf("error = %v, want passwordRequired", err)
 				}
@@ -86,21 +87,21 @@ func TestConferenceRequest(t *testing.T) {
 	for _, ep := range endpoints {
 		for _, tt := range tests {
 			t.Run(ep.name+"/"+tt.prefix, func(t *testing.T) {
-				noLeaks(t)
+				xmpptest.NoLeaks(t)
 				c, rec := connect(t, config(t, s, ep, jitsitest.MeetDomain))
 				room := jid.MustParse(unique(tt.prefix) + "@" + s.MUCDomain)
-				conf, err := c.ConferenceRequest(testCtx(t), room, &xmppconn.ConferenceOptions{
+				conf, err := c.ConferenceRequest(xmpptest.Context(t), room, &jitsi.ConferenceOptions{
 					Properties: map[string]string{"startAudioMuted": "true"},
 				})
 				tt.check(t, conf, err)
 				if tt.wantFail != "" {
-					fs := rec.wait(t, events.ConnectionFailed, 1)
-					if f := fs[0].(*events.Failed); f.Err != tt.wantFail {
+					fs := rec.WaitType(t, events.ConnectionFailed, 1)
+					if f := fs[0].(events.Failed); f.Err != tt.wantFail {
 						t.Errorf("ConnectionFailed %s, want %s", f.Err, tt.wantFail)
 					}
 				}
 				if tt.prefix == "vnode" {
-					r := rec.wait(t, events.ConnectionRedirected, 1)[0].(events.Redirected)
+					r := rec.WaitType(t, events.ConnectionRedirected, 1)[0].(events.Redirected)
 					if r.Kind != events.RedirectVnode || r.Target != jitsitest.VNode || r.Followed || r.FocusJID == "" {
 						t.Errorf("ConnectionRedirected = %+v", r)
 					}
@@ -117,9 +118,9 @@ func TestConferenceRequest(t *testing.T) {
 // Connection, the same on every request.
 func TestConferenceRequestMachineUID(t *testing.T) {
 	s := prosodytest.Require(t)
-	noLeaks(t)
-	uid := func(c *xmppconn.Connection) string {
-		conf, err := c.ConferenceRequest(testCtx(t), jid.MustParse(unique("ready")+"@"+s.MUCDomain), nil)
+	xmpptest.NoLeaks(t)
+	uid := func(c *meet) string {
+		conf, err := c.ConferenceRequest(xmpptest.Context(t), jid.MustParse(unique("ready")+"@"+s.MUCDomain), nil)
 		if err != nil {
 			t.Fatalf("ConferenceRequest: %v", err)
 		}

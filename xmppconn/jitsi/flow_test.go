@@ -1,4 +1,4 @@
-package xmppconn_test
+package jitsi_test
 
 import (
 	"bytes"
@@ -15,7 +15,10 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
+	"github.com/xmppconn/xmppconn/xmppconn/jitsi"
+	"github.com/xmppconn/xmppconn/xmppconn/muc"
 )
 
 // These tests play a Jitsi deployment over the in-memory transport of
@@ -35,28 +38,33 @@ const pushFrom = `<message xmlns='jabber:client' from='example.net' to='anon@exa
 <services xmlns='urn:xmpp:extdisco:2'><service type='turns' host='turn.example.net' port='443' transport='tcp' username='u' password='p'/></services>
 </message>`
 
-// jitsiConn connects a Connection to a fake server that sends early (if
-// any) before the bind result.
-func jitsiConn(t *testing.T, early string, tune func(*xmppconn.Config)) (*xmppconn.Connection, *recorder, *fakeConn) {
+// meet is a Connection with the Jitsi layer and rooms attached.
+type meet struct {
+	*xmppconn.Connection
+	*jitsi.Deployment
+	*muc.Rooms
+}
+
+// jitsiConn connects a Connection with the Jitsi layer to a fake server
+// that sends early (if any) before the bind result.
+func jitsiConn(t *testing.T, early string, tune func(*jitsi.Config)) (*meet, *xmpptest.Recorder, *xmpptest.FakeConn) {
 	t.Helper()
-	f := newFakeConn()
-	cfg := fakeConfig(f)
-	cfg.Jitsi.NoPropertiesQuery = false
-	cfg.Jitsi.RetryMin = time.Millisecond
-	cfg.Jitsi.RetryMax = 4 * time.Millisecond
+	f := xmpptest.NewFakeConn()
+	jcfg := jitsi.Config{RetryMin: time.Millisecond, RetryMax: 4 * time.Millisecond}
 	if tune != nil {
-		tune(&cfg)
+		tune(&jcfg)
 	}
-	c := xmppconn.New(cfg)
-	rec := record(c)
+	conn := xmppconn.New(f.Config())
+	c := &meet{conn, jitsi.Attach(conn, jcfg), muc.New(conn)}
+	rec := xmpptest.Record(conn)
 	go func() {
-		id := serveLogin(t, f)
+		id := f.ServeLogin(t)
 		if early != "" {
-			f.send(early)
+			f.Send(early)
 		}
-		f.send(bindResult(id))
+		f.Send(xmpptest.BindResult(id))
 	}()
-	if err := c.Connect(connectCtx(t)); err != nil {
+	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
 	t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
@@ -65,12 +73,12 @@ func jitsiConn(t *testing.T, early string, tune func(*xmppconn.Config)) (*xmppco
 
 // awaitClient returns the next element the client sends that contains want,
 // skipping others (stream management, pings, ...).
-func awaitClient(t *testing.T, f *fakeConn, want string) string {
+func awaitClient(t *testing.T, f *xmpptest.FakeConn, want string) string {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
 		select {
-		case e := <-f.fromClient:
+		case e := <-f.FromClient:
 			if strings.Contains(string(e), want) {
 				return string(e)
 			}
@@ -101,42 +109,12 @@ func rootAttr(t *testing.T, elem, name string) string {
 	}
 }
 
-// waitEvents waits until rec holds n events of type typ, and returns them.
-func waitEvents(t *testing.T, rec *recorder, typ events.Type, n int) []events.Event {
-	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		rec.mu.Lock()
-		ch := rec.changed
-		rec.mu.Unlock()
-		if evs := eventsOf(rec, typ); len(evs) >= n {
-			return evs
-		}
-		select {
-		case <-ch:
-		case <-timeout:
-			t.Fatalf("want %d %s events; got %v", n, typ, rec.names())
-			return nil
-		}
-	}
-}
-
-func eventsOf(rec *recorder, t events.Type) []events.Event {
-	var out []events.Event
-	for _, e := range rec.all() {
-		if e.Type() == t {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 func TestJitsiPropertiesPush(t *testing.T) {
-	noLeaks(t)
+	xmpptest.NoLeaks(t)
 	c, rec, f := jitsiConn(t, pushFrom, nil)
 	// The client asks nothing when the push came: everything it sent before
 	// this marker message is checked.
-	if err := sendBody(connectCtx(t), c, c.JID().Bare(), "marker"); err != nil {
+	if err := xmpptest.SendBody(xmpptest.Context(t), c.Connection, c.JID().Bare(), "marker"); err != nil {
 		t.Fatal(err)
 	}
 	for {
@@ -148,22 +126,22 @@ func TestJitsiPropertiesPush(t *testing.T) {
 			break
 		}
 	}
-	flush(t, c)
+	xmpptest.Flush(t, c.Connection)
 	want := []string{"state:CONNECTING", "state:CONNECTED", "established",
 		string(events.PropertiesUpdated), string(events.DisplayNameRequired)}
-	if diff := cmp.Diff(want, rec.names()); diff != "" {
+	if diff := cmp.Diff(want, rec.Names()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 	wantProps := map[string]string{"shard": "shard-1", "region": "eu-west", "release": "r42"}
 	if diff := cmp.Diff(wantProps, c.Properties()); diff != "" {
 		t.Errorf("Properties() (-want +got):\n%s", diff)
 	}
-	if ps := eventsOf(rec, events.PropertiesUpdated); len(ps) == 1 {
+	if ps := rec.Of(events.PropertiesUpdated); len(ps) == 1 {
 		if diff := cmp.Diff(wantProps, ps[0].(events.Properties).Properties); diff != "" {
 			t.Errorf("PropertiesUpdated (-want +got):\n%s", diff)
 		}
 	}
-	if ds := eventsOf(rec, events.DisplayNameRequired); len(ds) == 1 {
+	if ds := rec.Of(events.DisplayNameRequired); len(ds) == 1 {
 		if got := ds[0].(events.DisplayName).Lobby; got != "lobby.example.net" {
 			t.Errorf("DisplayNameRequired lobby = %q", got)
 		}
@@ -190,7 +168,7 @@ func TestJitsiPropertiesDiscoFallback(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			noLeaks(t)
+			xmpptest.NoLeaks(t)
 			c, rec, f := jitsiConn(t, "", nil)
 			q := awaitClient(t, f, "http://jabber.org/protocol/disco#info")
 			if to := rootAttr(t, q, "to"); to != "example.net" {
@@ -199,7 +177,7 @@ func TestJitsiPropertiesDiscoFallback(t *testing.T) {
 			if typ := rootAttr(t, q, "type"); typ != "get" {
 				t.Errorf("properties query of type %q", typ)
 			}
-			f.send(`<iq xmlns='jabber:client' type='result' from='example.net' id='` + rootAttr(t, q, "id") + `'>
+			f.Send(`<iq xmlns='jabber:client' type='result' from='example.net' id='` + rootAttr(t, q, "id") + `'>
 <query xmlns='http://jabber.org/protocol/disco#info'>
 <identity category='server' type='im' name='Prosody'/>
 <identity category='server' type='shard' name='shard-2'/>
@@ -212,17 +190,17 @@ func TestJitsiPropertiesDiscoFallback(t *testing.T) {
 				t.Fatalf("lobby query to %q", to)
 			}
 			// An answer from anyone else is not the lobby's.
-			f.send(`<iq xmlns='jabber:client' type='result' from='evil.example.org' id='` + rootAttr(t, lq, "id") +
+			f.Send(`<iq xmlns='jabber:client' type='result' from='evil.example.org' id='` + rootAttr(t, lq, "id") +
 				`'><query xmlns='http://jabber.org/protocol/disco#info'><feature var='http://jitsi.org/protocol/lobbyrooms#displayname_required'/></query></iq>`)
-			f.send(`<iq xmlns='jabber:client' type='result' from='lobby.example.net' id='` + rootAttr(t, lq, "id") +
+			f.Send(`<iq xmlns='jabber:client' type='result' from='lobby.example.net' id='` + rootAttr(t, lq, "id") +
 				`'><query xmlns='http://jabber.org/protocol/disco#info'><identity category='component' type='lobbyrooms' name='lobby.example.net'/>` +
 				tt.lobbyFeatures + `</query></iq>`)
 			// A later disco#info result of the domain (the bot's own query)
 			// updates the properties; once it is seen, the lobby's answer
 			// was handled.
-			f.send(`<iq xmlns='jabber:client' type='result' from='example.net' id='bots-own'>
+			f.Send(`<iq xmlns='jabber:client' type='result' from='example.net' id='bots-own'>
 <query xmlns='http://jabber.org/protocol/disco#info'><identity category='server' type='shard' name='shard-3'/></query></iq>`)
-			ps := waitEvents(t, rec, events.PropertiesUpdated, 2)
+			ps := rec.WaitType(t, events.PropertiesUpdated, 2)
 			want := map[string]string{"im": "Prosody", "shard": "shard-2", "region": "us-east"}
 			if diff := cmp.Diff(want, ps[0].(events.Properties).Properties); diff != "" {
 				t.Errorf("first PropertiesUpdated (-want +got):\n%s", diff)
@@ -230,7 +208,13 @@ func TestJitsiPropertiesDiscoFallback(t *testing.T) {
 			if diff := cmp.Diff(map[string]string{"shard": "shard-3"}, c.Properties()); diff != "" {
 				t.Errorf("Properties() after the second result (-want +got):\n%s", diff)
 			}
-			ds := eventsOf(rec, events.DisplayNameRequired)
+			// The lobby's answer is taken on a goroutine of the Connection,
+			// which Disconnect waits for.
+			if err := c.Disconnect(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			xmpptest.Flush(t, c.Connection)
+			ds := rec.Of(events.DisplayNameRequired)
 			switch {
 			case tt.wantLobby && (len(ds) != 1 || ds[0].(events.DisplayName).Lobby != "lobby.example.net"):
 				t.Errorf("DisplayNameRequired = %v, want one for lobby.example.net", ds)
@@ -242,9 +226,9 @@ func TestJitsiPropertiesDiscoFallback(t *testing.T) {
 }
 
 func TestJitsiNoPropertiesQuery(t *testing.T) {
-	noLeaks(t)
-	c, _, f := jitsiConn(t, "", func(cfg *xmppconn.Config) { cfg.Jitsi.NoPropertiesQuery = true })
-	if err := sendBody(connectCtx(t), c, c.JID().Bare(), "marker"); err != nil {
+	xmpptest.NoLeaks(t)
+	c, _, f := jitsiConn(t, "", func(cfg *jitsi.Config) { cfg.PropertiesQuery.Disabled = true })
+	if err := xmpptest.SendBody(xmpptest.Context(t), c.Connection, c.JID().Bare(), "marker"); err != nil {
 		t.Fatal(err)
 	}
 	if e := awaitClient(t, f, "<"); !strings.Contains(e, "marker") {
@@ -280,7 +264,7 @@ func TestJitsiConferenceRequest(t *testing.T) {
 	tests := []struct {
 		name        string
 		replies     []focusReply
-		check       func(t *testing.T, conf *xmppconn.Conference, err error)
+		check       func(t *testing.T, conf *jitsi.Conference, err error)
 		wantState   events.State
 		wantEvents  []string // after established
 		wantRequest int      // requests the focus gets
@@ -288,7 +272,7 @@ func TestJitsiConferenceRequest(t *testing.T) {
 		{
 			name:    "ready",
 			replies: []focusReply{ready},
-			check: func(t *testing.T, conf *xmppconn.Conference, err error) {
+			check: func(t *testing.T, conf *jitsi.Conference, err error) {
 				if err != nil {
 					t.Fatalf("ConferenceRequest: %v", err)
 				}
@@ -302,7 +286,7 @@ func TestJitsiConferenceRequest(t *testing.T) {
 		{
 			name:    "not ready twice, then ready",
 			replies: []focusReply{notReady, notReady, ready},
-			check: func(t *testing.T, conf *xmppconn.Conference, err error) {
+			check: func(t *testing.T, conf *jitsi.Conference, err error) {
 				if err != nil {
 					t.Fatalf("ConferenceRequest: %v", err)
 				}
@@ -315,8 +299,8 @@ func TestJitsiConferenceRequest(t *testing.T) {
 		{
 			name:    "vnode",
 			replies: []focusReply{focusResult(`ready='true' vnode='v1.example.net' focusjid='focus@auth.example.net/f'`, "")},
-			check: func(t *testing.T, conf *xmppconn.Conference, err error) {
-				var vr *xmppconn.VnodeRedirect
+			check: func(t *testing.T, conf *jitsi.Conference, err error) {
+				var vr *jitsi.VnodeRedirect
 				if !errors.As(err, &vr) || vr.VNode != "v1.example.net" || vr.FocusJID != "focus@auth.example.net/f" {
 					t.Fatalf("error = %v, want a *VnodeRedirect to v1.example.net", err)
 				}
@@ -330,8 +314,8 @@ func TestJitsiConferenceRequest(t *testing.T) {
 		{
 			name:    "not live",
 			replies: []focusReply{focusResult(`ready='false'`, `<property name='live' value='false'/>`)},
-			check: func(t *testing.T, conf *xmppconn.Conference, err error) {
-				if !errors.Is(err, events.NotLiveError) || !errors.Is(err, xmppconn.ErrNotLive) {
+			check: func(t *testing.T, conf *jitsi.Conference, err error) {
+				if !errors.Is(err, events.NotLiveError) || !errors.Is(err, jitsi.ErrNotLive) {
 					t.Errorf("error = %v, want notLiveError", err)
 				}
 			},
@@ -341,13 +325,13 @@ func TestJitsiConferenceRequest(t *testing.T) {
 		{
 			name:    "error",
 			replies: []focusReply{focusError("cancel", "service-unavailable", "no bridge")},
-			check: func(t *testing.T, conf *xmppconn.Conference, err error) {
-				var ce *xmppconn.ConferenceError
+			check: func(t *testing.T, conf *jitsi.Conference, err error) {
+				var ce *jitsi.ConferenceError
 				if !errors.Is(err, events.ConferenceRequestFailed) || !errors.As(err, &ce) ||
-					ce.Condition != "service-unavailable" || ce.Text != "no bridge" {
+					ce.Err.Condition() != "service-unavailable" || ce.Err.Text() != "no bridge" {
 					t.Errorf("error = %v, want conferenceRequestFailed wrapping the focus error", err)
 				}
-				var f *events.Failed
+				var f events.Failed
 				if errors.As(err, &f) && (f.Reason != "no bridge" || f.Details.Condition != "service-unavailable") {
 					t.Errorf("failure = %+v", f)
 				}
@@ -358,7 +342,7 @@ func TestJitsiConferenceRequest(t *testing.T) {
 		{
 			name:    "not authorized",
 			replies: []focusReply{focusError("auth", "not-authorized", "")},
-			check: func(t *testing.T, conf *xmppconn.Conference, err error) {
+			check: func(t *testing.T, conf *jitsi.Conference, err error) {
 				if !errors.Is(err, events.PasswordRequired) {
 					t.Errorf("error = %v, want passwordRequired", err)
 				}
@@ -371,7 +355,7 @@ func TestJitsiConferenceRequest(t *testing.T) {
 			replies: []focusReply{func(id string) string {
 				return `<iq xmlns='jabber:client' type='result' from='focus.example.net' id='` + id + `'/>`
 			}},
-			check: func(t *testing.T, conf *xmppconn.Conference, err error) {
+			check: func(t *testing.T, conf *jitsi.Conference, err error) {
 				var pe *xmppconn.ProtocolError
 				if !errors.As(err, &pe) {
 					t.Errorf("error = %v, want a *ProtocolError", err)
@@ -382,8 +366,8 @@ func TestJitsiConferenceRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			noLeaks(t)
-			c, rec, f := jitsiConn(t, pushFrom, func(cfg *xmppconn.Config) { cfg.Jitsi.MachineUID = "uid-7" })
+			xmpptest.NoLeaks(t)
+			c, rec, f := jitsiConn(t, pushFrom, func(cfg *jitsi.Config) { cfg.MachineUID = "uid-7" })
 			room := jid.MustParse("r@conference.example.net")
 			served := make(chan int, 1)
 			go func() {
@@ -400,29 +384,29 @@ func TestJitsiConferenceRequest(t *testing.T) {
 					}
 					id := rootAttr(t, req, "id")
 					// A reply from another JID with the same id is ignored.
-					f.send(strings.Replace(reply(id), "from='focus.example.net'", "from='evil.example.org'", 1))
-					f.send(reply(id))
+					f.Send(strings.Replace(reply(id), "from='focus.example.net'", "from='evil.example.org'", 1))
+					f.Send(reply(id))
 				}
 				served <- n
 			}()
-			conf, err := c.ConferenceRequest(connectCtx(t), room, &xmppconn.ConferenceOptions{
+			conf, err := c.ConferenceRequest(xmpptest.Context(t), room, &jitsi.ConferenceOptions{
 				Properties: map[string]string{"visitors-version": "1"},
 			})
 			tt.check(t, conf, err)
 			if n := <-served; n != len(tt.replies) {
 				t.Errorf("focus got %d requests, want %d", n, len(tt.replies))
 			}
-			flush(t, c)
+			xmpptest.Flush(t, c.Connection)
 			if got := c.State(); got != tt.wantState {
 				t.Errorf("state = %v, want %v", got, tt.wantState)
 			}
-			names := rec.names()
+			names := rec.Names()
 			i := slices.Index(names, string(events.DisplayNameRequired)) // the push's events end there
 			if diff := cmp.Diff(tt.wantEvents, names[i+1:], cmpEmpty); diff != "" {
 				t.Errorf("events after the push (-want +got):\n%s", diff)
 			}
 			if tt.name == "vnode" {
-				r := eventsOf(rec, events.ConnectionRedirected)[0].(events.Redirected)
+				r := rec.Of(events.ConnectionRedirected)[0].(events.Redirected)
 				want := events.Redirected{Target: "v1.example.net", Kind: "vnode", Followed: false, FocusJID: "focus@auth.example.net/f"}
 				if r != want {
 					t.Errorf("ConnectionRedirected = %+v, want %+v", r, want)
@@ -436,15 +420,15 @@ func TestJitsiConferenceRequest(t *testing.T) {
 var cmpEmpty = cmp.FilterValues(func(a, b []string) bool { return len(a) == 0 && len(b) == 0 }, cmp.Ignore())
 
 func TestJitsiConferenceRequestHonoursContext(t *testing.T) {
-	noLeaks(t)
-	c, _, f := jitsiConn(t, pushFrom, func(cfg *xmppconn.Config) {
-		cfg.Jitsi.RetryMin, cfg.Jitsi.RetryMax = time.Hour, time.Hour
+	xmpptest.NoLeaks(t)
+	c, _, f := jitsiConn(t, pushFrom, func(cfg *jitsi.Config) {
+		cfg.RetryMin, cfg.RetryMax = time.Hour, time.Hour
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
 		req := awaitClient(t, f, "http://jitsi.org/protocol/focus")
-		f.send(focusResult(`ready='false'`, "")(rootAttr(t, req, "id")))
+		f.Send(focusResult(`ready='false'`, "")(rootAttr(t, req, "id")))
 		cancel() // while the client waits an hour to retry, or its answer
 	}()
 	_, err := c.ConferenceRequest(ctx, jid.MustParse("r@conference.example.net"), nil)
@@ -457,13 +441,13 @@ func TestJitsiConferenceRequestHonoursContext(t *testing.T) {
 }
 
 func TestJitsiConferenceRequestEndsWithConnection(t *testing.T) {
-	noLeaks(t)
+	xmpptest.NoLeaks(t)
 	c, _, f := jitsiConn(t, pushFrom, nil)
 	go func() {
 		awaitClient(t, f, "http://jitsi.org/protocol/focus")
 		_ = c.Disconnect(context.Background())
 	}()
-	_, err := c.ConferenceRequest(connectCtx(t), jid.MustParse("r@conference.example.net"), nil)
+	_, err := c.ConferenceRequest(xmpptest.Context(t), jid.MustParse("r@conference.example.net"), nil)
 	if err == nil {
 		t.Fatal("ConferenceRequest succeeded on a closed connection")
 	}
@@ -477,9 +461,9 @@ func TestJitsiJoinRoom(t *testing.T) {
 	}
 	tests := []struct {
 		name      string
-		opts      *xmppconn.JoinOptions
+		opts      *muc.JoinOptions
 		server    []string // what the room sends after the join presence
-		wantRoom  *xmppconn.Room
+		wantRoom  *muc.Room
 		wantErr   error
 		wantLobby bool // DisplayNameRequired emitted
 	}{
@@ -489,30 +473,30 @@ func TestJitsiJoinRoom(t *testing.T) {
 				`<presence xmlns='jabber:client' from='r@conference.example.net/alice'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='owner' role='moderator'/></x></presence>`,
 				`<presence xmlns='jabber:client' from='r@conference.example.net/bot'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' role='participant'/><status code='110'/></x></presence>`,
 			},
-			wantRoom: &xmppconn.Room{JID: jid.MustParse(room), Nick: "bot", Affiliation: "none", Role: "participant"},
+			wantRoom: &muc.Room{JID: jid.MustParse(room), Nick: "bot", Affiliation: "none", Role: "participant"},
 		},
 		{
 			name: "server without status 110, room created",
-			opts: &xmppconn.JoinOptions{DisplayName: "Bot"},
+			opts: &muc.JoinOptions{DisplayName: "Bot"},
 			server: []string{
 				`<presence xmlns='jabber:client' from='r@conference.example.net/bot'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='owner' role='moderator'/><status code='201'/></x></presence>`,
 			},
-			wantRoom: &xmppconn.Room{JID: jid.MustParse(room), Nick: "bot", Affiliation: "owner", Role: "moderator", Created: true},
+			wantRoom: &muc.Room{JID: jid.MustParse(room), Nick: "bot", Affiliation: "owner", Role: "moderator", Created: true},
 		},
 		{
 			name:      "display name required",
 			server:    []string{errPresence("modify", "not-acceptable", `<displayname-required xmlns='http://jitsi.org/jitmeet' lobby='true'/>`)},
-			wantErr:   xmppconn.ErrDisplayNameRequired,
+			wantErr:   jitsi.ErrDisplayNameRequired,
 			wantLobby: true,
 		},
-		{name: "password required", server: []string{errPresence("auth", "not-authorized", "")}, wantErr: xmppconn.ErrPasswordRequired},
-		{name: "members only", server: []string{errPresence("auth", "registration-required", "")}, wantErr: xmppconn.ErrMembersOnly},
-		{name: "banned", server: []string{errPresence("auth", "forbidden", "")}, wantErr: xmppconn.ErrBanned},
-		{name: "nick conflict", server: []string{errPresence("cancel", "conflict", "")}, wantErr: xmppconn.ErrNicknameConflict},
+		{name: "password required", server: []string{errPresence("auth", "not-authorized", "")}, wantErr: muc.ErrPasswordRequired},
+		{name: "members only", server: []string{errPresence("auth", "registration-required", "")}, wantErr: muc.ErrMembersOnly},
+		{name: "banned", server: []string{errPresence("auth", "forbidden", "")}, wantErr: muc.ErrBanned},
+		{name: "nick conflict", server: []string{errPresence("cancel", "conflict", "")}, wantErr: muc.ErrNicknameConflict},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			noLeaks(t)
+			xmpptest.NoLeaks(t)
 			c, rec, f := jitsiConn(t, pushFrom, nil)
 			go func() {
 				p := awaitClient(t, f, "<presence")
@@ -526,13 +510,13 @@ func TestJitsiJoinRoom(t *testing.T) {
 					t.Errorf("join presence without the display name: %s", p)
 				}
 				for _, s := range tt.server {
-					f.send(s)
+					f.Send(s)
 				}
 			}()
-			got, err := c.JoinRoom(connectCtx(t), jid.MustParse(room), "bot", tt.opts)
+			got, err := c.Join(xmpptest.Context(t), jid.MustParse(room), "bot", tt.opts)
 			if tt.wantErr != nil {
-				var re *xmppconn.RoomError
-				if !errors.Is(err, tt.wantErr) || !errors.As(err, &re) || re.Room.String() != room {
+				var je *muc.JoinError
+				if !errors.Is(err, tt.wantErr) || !errors.As(err, &je) || je.Room.String() != room {
 					t.Fatalf("JoinRoom error = %v, want %v", err, tt.wantErr)
 				}
 			} else {
@@ -543,8 +527,8 @@ func TestJitsiJoinRoom(t *testing.T) {
 					t.Errorf("room (-want +got):\n%s", diff)
 				}
 			}
-			flush(t, c)
-			ds := eventsOf(rec, events.DisplayNameRequired)
+			xmpptest.Flush(t, c.Connection)
+			ds := rec.Of(events.DisplayNameRequired)
 			// The push announced the lobby once; a refusal adds the room.
 			wantDS := []events.Event{events.DisplayName{Lobby: "lobby.example.net"}}
 			if tt.wantLobby {
@@ -558,15 +542,15 @@ func TestJitsiJoinRoom(t *testing.T) {
 }
 
 func TestJitsiJoinRoomArguments(t *testing.T) {
-	noLeaks(t)
+	xmpptest.NoLeaks(t)
 	c, _, f := jitsiConn(t, pushFrom, nil)
-	ctx := connectCtx(t)
+	ctx := xmpptest.Context(t)
 	for _, tc := range []struct{ room, nick string }{
 		{"conference.example.net", "bot"}, // no localpart
 		{"r@conference.example.net/x", "bot"},
 		{"r@conference.example.net", ""},
 	} {
-		if _, err := c.JoinRoom(ctx, jid.MustParse(tc.room), tc.nick, nil); err == nil {
+		if _, err := c.Join(ctx, jid.MustParse(tc.room), tc.nick, nil); err == nil {
 			t.Errorf("JoinRoom(%q, %q) succeeded", tc.room, tc.nick)
 		}
 	}
@@ -575,11 +559,11 @@ func TestJitsiJoinRoomArguments(t *testing.T) {
 	first, cancel := context.WithCancel(ctx)
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.JoinRoom(first, jid.MustParse("r@conference.example.net"), "bot", nil)
+		_, err := c.Join(first, jid.MustParse("r@conference.example.net"), "bot", nil)
 		errc <- err
 	}()
 	awaitClient(t, f, "<presence") // the first join waits for its answer now
-	_, err := c.JoinRoom(ctx, jid.MustParse("r@conference.example.net"), "bot2", nil)
+	_, err := c.Join(ctx, jid.MustParse("r@conference.example.net"), "bot2", nil)
 	if err == nil || !strings.Contains(err.Error(), "already in progress") {
 		t.Errorf("second join: %v, want already in progress", err)
 	}
@@ -592,16 +576,16 @@ func TestJitsiJoinRoomArguments(t *testing.T) {
 // TestJitsiEventPayloads pins the types, strings and JSON keys of the events
 // the Jitsi semantics emit, against ../shared/design.md.
 func TestJitsiEventPayloads(t *testing.T) {
-	noLeaks(t)
+	xmpptest.NoLeaks(t)
 	c, rec, f := jitsiConn(t, pushFrom, nil)
 	go func() {
 		req := awaitClient(t, f, "http://jitsi.org/protocol/focus")
-		f.send(focusResult(`ready='true' vnode='v.example.net'`, "")(rootAttr(t, req, "id")))
+		f.Send(focusResult(`ready='true' vnode='v.example.net'`, "")(rootAttr(t, req, "id")))
 	}()
-	if _, err := c.ConferenceRequest(connectCtx(t), jid.MustParse("r@conference.example.net"), nil); err == nil {
+	if _, err := c.ConferenceRequest(xmpptest.Context(t), jid.MustParse("r@conference.example.net"), nil); err == nil {
 		t.Fatal("want a vnode redirect")
 	}
-	flush(t, c)
+	xmpptest.Flush(t, c.Connection)
 	want := map[events.Type]struct {
 		str  string
 		keys []string
@@ -611,7 +595,7 @@ func TestJitsiEventPayloads(t *testing.T) {
 		events.ConnectionRedirected: {"connection.redirected", []string{"focus_jid", "followed", "kind", "target"}},
 	}
 	seen := map[events.Type]bool{}
-	for _, e := range rec.all() {
+	for _, e := range rec.All() {
 		w, ok := want[e.Type()]
 		if !ok {
 			continue

@@ -1,17 +1,14 @@
-package xmppconn
+package jitsi
 
 import (
-	"context"
 	"encoding/xml"
 	"fmt"
 	"maps"
 	"strconv"
 	"time"
 
-	"mellium.im/xmpp/jid"
-	"mellium.im/xmpp/stanza"
-
 	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
 // Properties returns the server properties learned from the deployment (a
@@ -20,21 +17,21 @@ import (
 // ("shard", "region", "release", and others such as the server software's
 // "im"). Only a query with a shard, region or release identity counts. It is
 // empty until the first PropertiesUpdated.
-func (c *Connection) Properties() map[string]string {
-	c.jitsi.mu.Lock()
-	defer c.jitsi.mu.Unlock()
-	out := make(map[string]string, len(c.jitsi.props))
-	maps.Copy(out, c.jitsi.props)
+func (d *Deployment) Properties() map[string]string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make(map[string]string, len(d.props))
+	maps.Copy(out, d.props)
 	return out
 }
 
 // Services returns the STUN and TURN services (XEP-0215) of the last
 // properties push, or nil when none came. Their credentials are secrets:
 // do not log them.
-func (c *Connection) Services() []Service {
-	c.jitsi.mu.Lock()
-	defer c.jitsi.mu.Unlock()
-	return append([]Service(nil), c.jitsi.services...)
+func (d *Deployment) Services() []Service {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]Service(nil), d.services...)
 }
 
 // Service is one external STUN or TURN service of a XEP-0215 <services/>
@@ -129,11 +126,12 @@ type discoPayload struct {
 // <services/> children of a serialized stanza (the properties <message/>, or
 // an <iq/> result). Either may be absent: info is nil without a query,
 // services nil without a services list. Malformed XML gives a
-// *ProtocolError; a service's unreadable port or expiry is left zero.
+// *xmppconn.ProtocolError; a service's unreadable port or expiry is left
+// zero.
 func parseDiscoPayload(elem []byte) (info *discoInfo, services []Service, err error) {
 	var v discoPayload
 	if err := xml.Unmarshal(elem, &v); err != nil {
-		return nil, nil, &ProtocolError{Step: "disco#info", Msg: "malformed stanza", Err: err}
+		return nil, nil, &xmppconn.ProtocolError{Step: "disco#info", Msg: "malformed stanza", Err: err}
 	}
 	if q := v.Query; q != nil {
 		info = &discoInfo{}
@@ -169,126 +167,78 @@ func parseDiscoPayload(elem []byte) (info *discoInfo, services []Service, err er
 	return info, services, nil
 }
 
-// inspectPush handles a <message/> from the domain: Jitsi's properties push
+// inboundPush handles a <message/> from the domain: Jitsi's properties push
 // (a disco#info query, and the TURN/STUN services).
-func (c *Connection) inspectPush(r root, elem []byte) {
-	if r.attr("type") == "error" || !isDomain(r.attr("from"), c.JID()) {
+func (d *Deployment) inboundPush(s xmppconn.Stanza) {
+	if s.Attr("type") == "error" || !isDomain(s.Attr("from"), d.c.JID()) {
 		return
 	}
-	info, services, err := parseDiscoPayload(elem)
+	info, services, err := parseDiscoPayload(s.Raw)
 	if err != nil {
-		c.log.Debug("xmppconn: ignoring a malformed message from the domain", "err", err)
+		d.log.Debug("jitsi: ignoring a malformed message from the domain", "err", err)
 		return
 	}
 	if info == nil && services == nil {
 		return
 	}
-	c.jitsi.mu.Lock()
+	d.mu.Lock()
 	if info != nil {
-		c.jitsi.pushed = true
+		d.pushed = true
 	}
 	if services != nil {
-		c.jitsi.services = services
+		d.services = services
 	}
-	c.jitsi.mu.Unlock()
+	d.mu.Unlock()
 	if info != nil {
-		c.applyDiscoInfo(info)
+		d.applyDiscoInfo(info)
 	}
 }
 
-// inspectDiscoResult handles an IQ result that no helper of this package
-// waits for: a disco#info result of the domain (the bot's own query, say)
-// tells the properties too.
-func (c *Connection) inspectDiscoResult(r root, elem []byte) {
-	if !isDomain(r.attr("from"), c.JID()) {
+// inboundDiscoResult handles an IQ result of the domain that this package
+// did not ask for: a disco#info result (the bot's own query, say) tells the
+// properties too.
+func (d *Deployment) inboundDiscoResult(s xmppconn.Stanza) {
+	if !isDomain(s.Attr("from"), d.c.JID()) {
 		return
 	}
-	info, _, err := parseDiscoPayload(elem)
+	info, _, err := parseDiscoPayload(s.Raw)
 	if err != nil {
-		c.log.Debug("xmppconn: ignoring a malformed disco#info result", "err", err)
+		d.log.Debug("jitsi: ignoring a malformed disco#info result", "err", err)
 		return
 	}
 	if info != nil {
-		c.applyDiscoInfo(info)
+		d.applyDiscoInfo(info)
 	}
 }
 
 // applyDiscoInfo takes in what a disco#info query of the domain tells: the
 // server properties (PropertiesUpdated) and the lobby (DisplayNameRequired).
-// It runs on the processor (or on the connecting goroutine for the stanzas
-// that came during negotiation).
-func (c *Connection) applyDiscoInfo(info *discoInfo) {
+func (d *Deployment) applyDiscoInfo(info *discoInfo) {
 	if props := info.serverProperties(); props != nil {
-		c.jitsi.mu.Lock()
-		c.jitsi.props = props
-		c.jitsi.mu.Unlock()
-		c.em.Emit(events.Properties{Properties: maps.Clone(props)})
-		c.learnShard(props["shard"])
+		d.mu.Lock()
+		d.props = props
+		d.mu.Unlock()
+		d.c.Emit(events.Properties{Properties: maps.Clone(props)})
+		d.learnShard(props["shard"])
 	}
-	c.checkLobby(info)
+	d.checkLobby(info)
 }
 
-// queryProperties asks the domain for its disco#info, for a session that got
-// no properties push. The answer is handled on the processor; nothing waits
-// for it.
-func (c *Connection) queryProperties() {
-	domain := c.JID().Domain()
+// propertiesOnUp asks the domain for its properties when this session got
+// no push: always after a new bind, after a resumption only when nothing is
+// known yet. The query runs on a goroutine of the Connection: Connect
+// returns at the bound JID, and the query costs the caller nothing.
+func (d *Deployment) propertiesOnUp(resumed bool) {
+	d.mu.Lock()
+	pushed, known := d.pushed, d.props != nil
+	d.pushed = false
+	d.mu.Unlock()
+	if d.cfg.PropertiesQuery.Disabled || pushed || (resumed && known) {
+		return
+	}
+	domain := d.c.JID().Domain()
 	if domain.Domainpart() == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
-	defer cancel()
-	_, _, err := c.sendIQ(ctx, stanza.GetIQ, domain, discoInfoQuery(), func(r root, elem []byte) {
-		if r.attr("type") != "result" {
-			c.log.Debug("xmppconn: the domain refused disco#info", "domain", domain.String())
-			return
-		}
-		info, _, err := parseDiscoPayload(elem)
-		if err != nil || info == nil {
-			c.log.Debug("xmppconn: unusable disco#info result of the domain", "err", err)
-			return
-		}
-		c.applyDiscoInfo(info)
-	})
-	if err != nil {
-		c.log.Debug("xmppconn: asking the domain for its properties", "err", err)
-	}
-}
-
-// propertiesOnEstablished asks the domain for its properties when this
-// session got no push: always after a new bind, after a resumption only when
-// nothing is known yet.
-func (c *Connection) propertiesOnEstablished(resumed bool) {
-	c.jitsi.mu.Lock()
-	pushed, known := c.jitsi.pushed, c.jitsi.props != nil
-	c.jitsi.pushed = false
-	c.jitsi.mu.Unlock()
-	if c.cfg.Jitsi.NoPropertiesQuery || pushed || (resumed && known) {
-		return
-	}
-	// Off the connecting goroutine: Connect returns at the bound JID, and
-	// the query costs the caller nothing (its answer is handled by the
-	// processor). The read and ping loops hold c.loops above zero here.
-	c.loops.Add(1)
-	go func() {
-		defer c.loops.Done()
-		c.queryProperties()
-	}()
-}
-
-// discoInfoQuery returns the tokens of an empty disco#info query.
-func discoInfoQuery() xml.TokenReader {
-	return element(nsDiscoInfo, "query", nil)
-}
-
-// domainJID returns the JID of the XMPP domain of the connection.
-func (c *Connection) domainJID() (jid.JID, error) {
-	if d := c.JID().Domainpart(); d != "" {
-		return jid.New("", d, "")
-	}
-	d, err := c.domain()
-	if err != nil {
-		return jid.JID{}, err
-	}
-	return jid.New("", d, "")
+	d.ask(domain, d.applyDiscoInfo)
 }

@@ -1,4 +1,4 @@
-package xmppconn_test
+package jitsitest_test
 
 import (
 	"context"
@@ -15,7 +15,9 @@ import (
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
+	"github.com/xmppconn/xmppconn/xmppconn/jitsi"
 )
 
 // shardProxy is an HTTP reverse proxy in front of Prosody that names a shard
@@ -43,7 +45,7 @@ func newShardProxy(t *testing.T, s *prosodytest.Server, shard string) *shardProx
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		if p.shard != "" {
-			resp.Header.Set(xmppconn.ShardHeader, p.shard)
+			resp.Header.Set(jitsi.ShardHeader, p.shard)
 		}
 		p.served++
 		close(p.changed)
@@ -114,9 +116,9 @@ func TestIntegrationShardMove(t *testing.T) {
 	for _, tr := range transports {
 		for _, tc := range cases {
 			t.Run(tr.name+"/"+tc.name, func(t *testing.T) {
-				noLeaks(t)
+				xmpptest.NoLeaks(t)
 				p := newShardProxy(t, s, "shard-1")
-				cfg := baseConfig(t, s, p.url(tr.url))
+				cfg := xmppconn.Config{URL: p.url(tr.url), Domain: s.Domain}
 				cfg.HTTPClient = http.DefaultClient
 				t.Cleanup(http.DefaultClient.CloseIdleConnections)
 				cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
@@ -124,51 +126,53 @@ func TestIntegrationShardMove(t *testing.T) {
 				// BOSH carries the header on every response: short pings make
 				// responses come. WebSocket asks for it with a periodic GET.
 				cfg.Ping.Interval = 100 * time.Millisecond
-				cfg.Jitsi.ShardCheckInterval = 50 * time.Millisecond
-				cfg.Jitsi.GracefulShardMove = tc.graceful
-				cfg.Jitsi.NoPropertiesQuery = true
 				c := xmppconn.New(cfg)
-				rec := record(c)
-				if err := c.Connect(connectCtx(t)); err != nil {
+				meet := jitsi.Attach(c, jitsi.Config{
+					ShardCheck:        jitsi.ShardCheckConfig{Interval: 50 * time.Millisecond},
+					GracefulShardMove: tc.graceful,
+					PropertiesQuery:   jitsi.PropertiesQueryConfig{Disabled: true},
+				})
+				rec := xmpptest.Record(c)
+				if err := c.Connect(xmpptest.Context(t)); err != nil {
 					t.Fatalf("Connect: %v", err)
 				}
 				defer c.Disconnect(context.Background())
-				if got := c.Shard(); got != "shard-1" {
+				if got := meet.Shard(); got != "shard-1" {
 					t.Fatalf("Shard() after connect = %q, want shard-1", got)
 				}
 
 				p.setShard(tc.next)
 				if tc.want == "" {
 					p.waitServed(t, 3)
-					flush(t, c)
-					if fs := rec.failures(); len(fs) != 0 {
+					xmpptest.Flush(t, c)
+					if fs := rec.Failures(); len(fs) != 0 {
 						t.Fatalf("a missing header ended the session: %+v", fs[0])
 					}
-					if c.State() != events.StateConnected || c.Shard() != "shard-1" {
-						t.Fatalf("state %v, shard %q; want CONNECTED on shard-1", c.State(), c.Shard())
+					if c.State() != events.StateConnected || meet.Shard() != "shard-1" {
+						t.Fatalf("state %v, shard %q; want CONNECTED on shard-1", c.State(), meet.Shard())
 					}
 					return
 				}
-				ev := rec.waitFor(t, 20*time.Second, "ConnectionFailed", func(e events.Event) bool {
-					_, ok := e.(*events.Failed)
+				ev := rec.WaitFor(t, 20*time.Second, "ConnectionFailed", func(e events.Event) bool {
+					_, ok := e.(events.Failed)
 					return ok
 				})
-				f := ev.(*events.Failed)
+				f := ev.(events.Failed)
 				if f.Err != tc.want || !f.Details.ShardChanged {
 					t.Errorf("ConnectionFailed = %s, shard_changed %v; want %s, true", f.Err, f.Details.ShardChanged, tc.want)
 				}
-				var sce *xmppconn.ShardChangedError
+				var sce *jitsi.ShardChangedError
 				if !errors.As(f, &sce) || sce.From != "shard-1" || sce.To != "shard-2" {
 					t.Errorf("cause = %v, want a ShardChangedError from shard-1 to shard-2", f.Cause)
 				}
 				if !strings.Contains(f.Reason, "shard-2") {
 					t.Errorf("reason %q does not name the new shard", f.Reason)
 				}
-				flush(t, c)
+				xmpptest.Flush(t, c)
 				if c.State() != events.StateFailed {
 					t.Errorf("state = %v, want FAILED", c.State())
 				}
-				if n := len(rec.failures()); n != 1 {
+				if n := len(rec.Failures()); n != 1 {
 					t.Errorf("%d ConnectionFailed events, want 1", n)
 				}
 			})

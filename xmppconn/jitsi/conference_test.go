@@ -1,4 +1,4 @@
-package xmppconn
+package jitsi
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
 func TestParseConference(t *testing.T) {
@@ -64,9 +65,9 @@ func TestParseConference(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseConference([]byte(tt.elem))
 			if tt.wantErr {
-				var pe *ProtocolError
+				var pe *xmppconn.ProtocolError
 				if !errors.As(err, &pe) {
-					t.Fatalf("error = %v, want a *ProtocolError", err)
+					t.Fatalf("error = %v, want a *xmppconn.ProtocolError", err)
 				}
 				return
 			}
@@ -87,11 +88,11 @@ func TestConferenceBackoff(t *testing.T) {
 		attempt int
 		want    time.Duration
 	}{
-		{"defaults, first retry", 0, 0, 1, time.Second},
-		{"defaults, second", 0, 0, 2, 2 * time.Second},
-		{"defaults, seventh", 0, 0, 7, 64 * time.Second},
-		{"defaults, capped at 120 s", 0, 0, 8, 120 * time.Second},
-		{"defaults, far out stays capped", 0, 0, 1000, 120 * time.Second},
+		{"defaults, first retry", DefaultConferenceRetryMin, DefaultConferenceRetryMax, 1, time.Second},
+		{"defaults, second", DefaultConferenceRetryMin, DefaultConferenceRetryMax, 2, 2 * time.Second},
+		{"defaults, seventh", DefaultConferenceRetryMin, DefaultConferenceRetryMax, 7, 64 * time.Second},
+		{"defaults, capped at 120 s", DefaultConferenceRetryMin, DefaultConferenceRetryMax, 8, 120 * time.Second},
+		{"defaults, far out stays capped", DefaultConferenceRetryMin, DefaultConferenceRetryMax, 1000, 120 * time.Second},
 		{"test backoff", time.Millisecond, 4 * time.Millisecond, 2, 2 * time.Millisecond},
 		{"test backoff capped", time.Millisecond, 4 * time.Millisecond, 5, 4 * time.Millisecond},
 		{"min above max", time.Minute, time.Second, 1, time.Second},
@@ -118,15 +119,16 @@ func TestConferenceIQ(t *testing.T) {
 }
 
 func TestMachineUIDStable(t *testing.T) {
-	c := New(Config{})
-	a, b := c.machineUID(), c.machineUID()
+	attach := func(cfg Config) *Deployment { return Attach(xmppconn.New(xmppconn.Config{}), cfg) }
+	d := attach(Config{})
+	a, b := d.machineUID(), d.machineUID()
 	if a == "" || a != b {
 		t.Errorf("machine-uid %q then %q, want one stable value", a, b)
 	}
-	if other := New(Config{}).machineUID(); other == a {
-		t.Errorf("two connections share machine-uid %q", a)
+	if other := attach(Config{}).machineUID(); other == a {
+		t.Errorf("two deployments share machine-uid %q", a)
 	}
-	if got := New(Config{Jitsi: JitsiConfig{MachineUID: "fixed"}}).machineUID(); got != "fixed" {
+	if got := attach(Config{MachineUID: "fixed"}).machineUID(); got != "fixed" {
 		t.Errorf("configured machine-uid = %q", got)
 	}
 }
@@ -134,20 +136,21 @@ func TestMachineUIDStable(t *testing.T) {
 func TestFocusJID(t *testing.T) {
 	tests := []struct {
 		name    string
-		cfg     Config
+		cfg     xmppconn.Config
+		focus   string
 		want    string
 		wantErr bool
 	}{
-		{"from the URL host", Config{URL: "wss://meet.example.com/xmpp-websocket"}, "focus.meet.example.com", false},
-		{"from the domain", Config{URL: "wss://10.0.0.1/ws", Domain: "meet.example.com"}, "focus.meet.example.com", false},
-		{"configured", Config{URL: "wss://x/", Jitsi: JitsiConfig{Focus: "jicofo.example.com"}}, "jicofo.example.com", false},
-		{"configured badly", Config{URL: "wss://x/", Jitsi: JitsiConfig{Focus: "@@"}}, "", true},
+		{"from the URL host", xmppconn.Config{URL: "wss://meet.example.com/xmpp-websocket"}, "", "focus.meet.example.com", false},
+		{"from the domain", xmppconn.Config{URL: "wss://10.0.0.1/ws", Domain: "meet.example.com"}, "", "focus.meet.example.com", false},
+		{"configured", xmppconn.Config{URL: "wss://x/"}, "jicofo.example.com", "jicofo.example.com", false},
+		{"configured badly", xmppconn.Config{URL: "wss://x/"}, "@@", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := New(tt.cfg).focus()
+			got, err := Attach(xmppconn.New(tt.cfg), Config{Focus: tt.focus}).focus()
 			if tt.wantErr {
-				var ce *ConfigError
+				var ce *xmppconn.ConfigError
 				if !errors.As(err, &ce) {
 					t.Fatalf("error = %v, want a *ConfigError", err)
 				}

@@ -1,0 +1,18 @@
+// Package muc joins multi-user chat rooms (XEP-0045) on an
+// xmppconn.Connection. It is plain XMPP: the Jitsi layer
+// (package xmppconn/jitsi) adds its own parts of joining on top (the
+// display name a lobby asks for), and this package knows nothing of them. It
+// is not a full XEP-0045 client: it joins rooms and reports how a join
+// ended; for room configuration, invitations and moderation use
+// mellium.im/xmpp/muc on Connection.Session.
+//
+//	rooms := muc.New(c) // once per Connection, before Connect
+//	r, err := rooms.Join(ctx, jid.MustParse("team@conference.example.com"), "bot", nil)
+//	switch {
+//	case errors.Is(err, muc.ErrPasswordRequired):
+//		// ask for the password
+//	case err != nil:
+//		return err // a *muc.JoinError names the room's stanza error
+//	}
+//	log.Printf("joined %s as %s (%s)", r.JID, r.Nick, r.Role)
+package muc

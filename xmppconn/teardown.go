@@ -1,0 +1,184 @@
+package xmppconn
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/xmppconn/xmppconn/events"
+	"github.com/xmppconn/xmppconn/transport"
+)
+
+// Every way a live stream ends goes through this file:
+//
+//   - lost: the stream ended without the user asking (a read error, a
+//     stream error, missed pings): DISCONNECTED, then recovery or FAILED;
+//   - Fail: an extension ends the session for a reason found above the
+//     transport: DISCONNECTED, then FAILED;
+//   - RefreshToken (token.go) moves a CONNECTED session to a new stream:
+//     RECONNECTING;
+//   - Disconnect: CLOSING, then CLOSED.
+//
+// Each takes the live stream off the Connection with detachLocked and lets
+// it go with release; a session that ends for good ends in endLocked; the
+// ConnectionFailed payload is built by failure (failure.go).
+
+// detachLocked takes the live stream off the Connection and stops its
+// loops: from now on nothing is read from it or written to it as the live
+// stream. It returns nil when no stream is live. Call it with c.mu held,
+// then release the stream without the lock.
+func (c *Connection) detachLocked() *link {
+	l := c.link
+	if l == nil {
+		return nil
+	}
+	c.link, c.conn = nil, nil
+	c.lastRx = l.lastRx()
+	l.close()
+	return l
+}
+
+// release lets a detached stream go: the extensions hear that the stream is
+// down, and the transport is closed (which also unblocks a writer stuck on
+// a dead stream). ctx bounds the close; nil means closeQuietly's bound.
+func (c *Connection) release(ctx context.Context, l *link) error {
+	c.exts.down()
+	if ctx == nil {
+		closeQuietly(l.tc)
+		return nil
+	}
+	return l.tc.Close(ctx)
+}
+
+// endLocked ends the session for good in FAILED with f: the state, the
+// event, and what the session held (the mellium session, the Handler's
+// queue, the SendIQ calls that wait). Call it with c.mu held, in a state
+// from which FAILED is legal; the caller then resets the outbox without
+// the lock.
+func (c *Connection) endLocked(f events.Failed) {
+	c.transitionLocked(events.StateFailed)
+	c.em.Emit(f)
+	c.releaseSessionLocked()
+}
+
+// releaseSessionLocked forgets the session: the mellium session and its
+// pipe, the dispatcher's route to it, and the calls that wait for answers.
+func (c *Connection) releaseSessionLocked() {
+	if c.pipe != nil {
+		c.pipe.close()
+	}
+	c.sess, c.pipe, c.bound = nil, nil, false
+	c.disp.reset()
+	c.iqs.end()
+}
+
+// lost handles the end of a live stream that the client did not ask for.
+// The connection goes DISCONNECTED; then, when the cause may heal and
+// recovery is on, it resumes or reconnects in the background, else it ends
+// in FAILED with exactly one ConnectionFailed.
+func (c *Connection) lost(l *link, err error) {
+	c.mu.Lock()
+	if c.closing || c.link != l {
+		c.mu.Unlock()
+		return
+	}
+	c.detachLocked()
+	c.transitionLocked(events.StateDisconnected)
+	follow, err := c.liveRedirectLocked(err)
+	if c.cfg.Reconnect.Disabled || (!follow && !retryable(err)) {
+		c.endLocked(c.failure(err, l.tc.Status(), true))
+		c.mu.Unlock()
+		c.log.Debug("xmppconn: session lost for good", "err", err)
+		_ = c.release(nil, l)
+		c.out.reset()
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	c.mu.Unlock()
+	c.log.Debug("xmppconn: session lost, recovering", "err", err)
+	_ = c.release(nil, l)
+	c.out.down()
+	// The old stream is let go before recovery may bring a new one up. The
+	// caller (the processor, a keepalive check, serve) holds a count.
+	c.spawn(func() { c.recover(ctx, err, l.tc.Status()) })
+}
+
+// Fail ends the live session for a reason found above the transport (the
+// Jitsi layer's conference that is not live, a moved shard): DISCONNECTED,
+// then FAILED with ConnectionFailed f, and no recovery. The Connection
+// completes f with what every failure carries (the account, the
+// transport's status, the timings) and ends the stream. It reports whether
+// a live session was ended: while none is (connecting, recovering, closed)
+// it does nothing.
+func (c *Connection) Fail(f events.Failed) bool {
+	c.mu.Lock()
+	if c.closing || c.link == nil {
+		c.mu.Unlock()
+		return false
+	}
+	l := c.detachLocked()
+	c.transitionLocked(events.StateDisconnected)
+	c.completeLocked(&f, l.tc.Status())
+	c.endLocked(f)
+	c.mu.Unlock()
+	_ = c.release(nil, l)
+	c.out.reset()
+	return true
+}
+
+// Disconnect closes the connection: CLOSING, then CLOSED and
+// ConnectionDisconnected. It cancels a Connect or a recovery in progress,
+// closes the stream politely (bounded by ctx) and returns once the
+// connection's goroutines have ended. On a connection that is CLOSED or
+// FAILED it only waits for what is left and emits nothing.
+func (c *Connection) Disconnect(ctx context.Context) error {
+	c.mu.Lock()
+	st := c.states.State()
+	if st == events.StateClosed || st == events.StateFailed || c.closing {
+		c.mu.Unlock()
+		c.loops.Wait()
+		return nil
+	}
+	c.closing = true
+	c.transitionLocked(events.StateClosing)
+	cancel, attempt := c.cancel, c.attempt
+	l := c.detachLocked()
+	c.mu.Unlock()
+
+	if cancel != nil {
+		cancel()
+	}
+	if attempt != nil {
+		<-attempt // the attempt's own I/O is bounded by the cancelled context
+	}
+	var err error
+	if l != nil {
+		cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
+		err = c.release(cctx, l)
+		ccancel()
+	}
+	c.out.reset()
+
+	c.mu.Lock()
+	c.releaseSessionLocked()
+	c.mu.Unlock()
+	c.loops.Wait()
+
+	c.mu.Lock()
+	c.transitionLocked(events.StateClosed)
+	c.em.Emit(events.Disconnected{Message: "closed by the client"})
+	c.mu.Unlock()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+// giveUpLocked ends a session whose recovery cannot go on: err is the last
+// error, st what the last transport saw. Call it with c.mu held, in
+// DISCONNECTED or RECONNECTING; the caller resets the outbox without the
+// lock.
+func (c *Connection) giveUpLocked(err error, st transport.Status) {
+	c.endLocked(c.failure(err, st, true))
+}
