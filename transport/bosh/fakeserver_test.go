@@ -127,8 +127,8 @@ type fakeServer struct {
 	rawNext   *string  // a raw body for the next response
 	received  []string // payloads the client sent, in rid order
 	restarts  int
-	ended     bool // terminated by the client
-	reported  bool // a response with 'report' was sent
+	ended     bool              // terminated by the client
+	reported  bool              // a response with 'report' was sent
 	firstWire map[uint64]uint64 // StrictOrder: wire position of each rid's first arrival
 	stall     string            // StrictOrder: why the fake stalled; "" while it has not
 }
