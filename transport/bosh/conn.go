@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/xmppconn/xmppconn/transport"
@@ -76,6 +77,13 @@ type Conn struct {
 
 	status   transport.Status
 	tlsState *tls.ConnectionState
+
+	// Rid order on the wire (order.go): lastWritten is closed once the
+	// request with rid nextRID-1 has been written, nil before the first
+	// request; untraced is set once a try got an answer without httptrace's
+	// GotConn, from a RoundTripper that does not report its writes.
+	lastWritten chan struct{}
+	untraced    atomic.Bool
 }
 
 var (
@@ -211,9 +219,8 @@ func (c *Conn) create(ctx context.Context) (transport.Header, error) {
 		return transport.Header{}, errors.New("bosh: open: session already requested")
 	}
 	c.state = stateCreating
-	r := &request{rid: c.nextRID, kind: kindSession, kick: make(chan struct{}, 1)}
+	r := c.newRequestLocked(kindSession)
 	r.body = sessionBody(r.rid, c.domain, &c.opts)
-	c.nextRID++
 	c.lastRID = r.rid
 	c.mu.Unlock()
 
@@ -398,9 +405,8 @@ func (c *Conn) Close(ctx context.Context) error {
 		}
 		payload = append(payload, []byte(unavailable))
 		c.out = nil
-		r := &request{rid: c.nextRID, kind: kindTerminate, kick: make(chan struct{}, 1)}
+		r := c.newRequestLocked(kindTerminate)
 		r.body = payloadBody(r.rid, c.sid, c.ackLocked(r.rid), payload, true)
-		c.nextRID++
 		done = make(chan error, 1)
 		c.wg.Add(1)
 		go func() {

@@ -9,6 +9,15 @@
 // knows nothing of SASL, resource binding, events or reconnection: those
 // belong to the session layer, which works the same over WebSocket.
 //
+// Requests reach the wire in rid order, as XEP-0124 lets a connection
+// manager expect (ejabberd stalls otherwise): no request is written before
+// every request with a lower rid has been written whole to its connection,
+// as net/http reports through net/http/httptrace. A retransmission of a
+// request already written goes at once; a request whose try failed before it
+// was written holds the higher rids until a try of it is. Each request's
+// body is written after its headers, in a second write, for net/http to
+// report the request written only once all of it is on the connection.
+//
 // Dial does no network I/O; Open sends the session creation request:
 //
 //	c, err := bosh.Dial(ctx, "https://meet.example.com/http-bind", "meet.example.com", nil)
