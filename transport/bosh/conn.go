@@ -106,18 +106,6 @@ type outItem struct {
 	restart bool
 }
 
-// Params are the session parameters the server answered with (XEP-0124
-// §7.2); where the server said nothing, what the client asked for.
-type Params struct {
-	Wait       time.Duration // longest time a request is held
-	Hold       int           // requests the server keeps waiting at most
-	Requests   int           // simultaneous requests allowed; 0 when the server set no limit
-	Polling    time.Duration // shortest time between two empty polls; 0 when unset
-	Inactivity time.Duration // longest time without a request held; 0 when unset
-	MaxPause   time.Duration // longest pause the server grants; 0 when unsupported
-	Ack        bool          // the server acknowledges requests
-}
-
 // Dial returns a Conn for the BOSH endpoint rawURL (http or https, used as
 // is, query included) and the XMPP domain. It does no network I/O: Open
 // sends the session creation request. ctx is not used and is there for
@@ -257,26 +245,7 @@ func (c *Conn) establishLocked(r *request, b *body) error {
 		return &MalformedError{Reason: "session creation response without sid"}
 	}
 	c.sid = b.sid
-	p := &c.params
-	if b.wait > 0 {
-		p.Wait = time.Duration(b.wait) * time.Second
-	}
-	if b.hold >= 0 {
-		p.Hold = int(b.hold)
-	}
-	if b.requests > 0 {
-		p.Requests = int(b.requests)
-	}
-	if b.polling > 0 {
-		p.Polling = time.Duration(b.polling) * time.Second
-	}
-	if b.inactivity > 0 {
-		p.Inactivity = time.Duration(b.inactivity) * time.Second
-	}
-	if b.maxpause > 0 {
-		p.MaxPause = time.Duration(b.maxpause) * time.Second
-	}
-	p.Ack = b.ack != 0
+	c.params = adoptParams(b, c.params)
 	c.header = transport.Header{ID: b.sid, From: b.from, Version: b.xmppVersion, Lang: b.lang}
 	if c.header.From == "" {
 		c.header.From = c.domain
@@ -503,7 +472,10 @@ func (c *Conn) record(resp *http.Response) {
 	}
 }
 
-// requestTimeout is the HTTP timeout of one try: 1.1 x wait.
+// requestTimeout is the HTTP timeout of one try: the wait plus a tenth of
+// it, and at least minTimeoutMargin more than the wait, for the answer to a
+// request the server does not hold to cross a slow network (a wait of 0 is
+// a server that holds nothing).
 func (c *Conn) requestTimeout() time.Duration {
 	if c.timeout > 0 {
 		return c.timeout
@@ -511,7 +483,7 @@ func (c *Conn) requestTimeout() time.Duration {
 	c.mu.Lock()
 	w := c.params.Wait
 	c.mu.Unlock()
-	return w + w/10
+	return w + max(w/10, minTimeoutMargin)
 }
 
 // queueLocked makes elements available to ReadElement.

@@ -18,6 +18,13 @@
 // body is written after its headers, in a second write, for net/http to
 // report the request written only once all of it is on the connection.
 //
+// Every number the server chooses in its session creation response is
+// clamped to a documented range (see Params): wait and hold to what was
+// asked, requests to hold+1, polling to a minute, inactivity and maxpause to
+// ten minutes. The client asks for a hold of at most 2, so it never has more
+// than 3 requests in flight (the terminate request of Close aside); a
+// negative or non-numeric value fails Open with a *MalformedError.
+//
 // Dial does no network I/O; Open sends the session creation request:
 //
 //	c, err := bosh.Dial(ctx, "https://meet.example.com/http-bind", "meet.example.com", nil)

@@ -25,12 +25,15 @@ type Options struct {
 
 	// Wait is the longest time the server may hold a request (the 'wait'
 	// attribute, in whole seconds); default 60 s. The HTTP timeout of a
-	// request is 1.1 times the wait the server answered with.
+	// request is the wait the server answered with plus a tenth, and at
+	// least 5 s more than it (see Params).
 	Wait time.Duration
 
 	// Hold is the number of requests the server may keep waiting (the
-	// 'hold' attribute); 0 means the default, 1. A negative value asks for
-	// hold='0', a polling session.
+	// 'hold' attribute); 0 means the default, 1, which XEP-0124 asks of a
+	// client that cannot pipeline HTTP requests, as net/http cannot. More
+	// than 2 counts as 2. A negative value asks for hold='0', a polling
+	// session.
 	Hold int
 
 	// Lang is the xml:lang of the stream; default "en".
@@ -108,6 +111,8 @@ func (o *Options) settings() settings {
 		s.hold = DefaultHold
 	case s.hold < 0:
 		s.hold = 0
+	case s.hold > maxHold:
+		s.hold = maxHold
 	}
 	if s.lang == "" {
 		s.lang = DefaultLang

@@ -76,12 +76,12 @@ func (c *Conn) dispatchLocked() time.Duration {
 
 // pollDelayLocked returns how long an empty request must wait: two empty
 // requests in a row, the first answered with nothing, are at least
-// 'polling' apart.
+// 'polling' apart, and at least minPollInterval whatever the server says.
 func (c *Conn) pollDelayLocked() time.Duration {
-	if c.params.Polling <= 0 || !c.lastEmpty || !c.lastNothing {
+	if !c.lastEmpty || !c.lastNothing {
 		return 0
 	}
-	return c.lastSent.Add(c.params.Polling).Sub(c.clock.Now())
+	return c.lastSent.Add(max(c.params.Polling, minPollInterval)).Sub(c.clock.Now())
 }
 
 // takeLocked builds the next request from the queue: a restart alone, or
