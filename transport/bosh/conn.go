@@ -282,8 +282,11 @@ func (c *Conn) restart() (transport.Header, error) {
 // other element. Once the session is over it returns the reason, after the
 // elements that came before it: a *TerminateError (clean: it matches
 // transport.ErrStreamClosed), a *transport.RedirectError, an *HTTPError, a
-// *MalformedError, a *transport.LimitError or a network error, wrapped. After
-// Close it returns transport.ErrClosed.
+// *MalformedError, a *transport.LimitError or a network error, wrapped.
+// transport.Transient tells whether a new session may succeed: each of these
+// errors of the package implements transport.Error (the *TerminateError
+// through the error that wraps it). After Close it returns
+// transport.ErrClosed.
 func (c *Conn) ReadElement(ctx context.Context) ([]byte, error) {
 	for {
 		c.mu.Lock()

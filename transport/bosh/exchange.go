@@ -11,10 +11,6 @@ import (
 	"github.com/xmppconn/xmppconn/transport"
 )
 
-// errRecoverable is a type='error' response: the deprecated recoverable
-// binding error of XEP-0124, after which the request is sent again.
-var errRecoverable = errors.New("bosh: recoverable binding error")
-
 // maxResends bounds the tries of one request that died on a kept-alive
 // connection the server had closed, which are not counted as tries.
 const maxResends = 3
@@ -167,7 +163,7 @@ func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry retryKin
 		if errors.As(err, &le) {
 			return nil, retryNever, err
 		}
-		return nil, retryLater, fmt.Errorf("bosh: read response: %w", err)
+		return nil, retryLater, &readError{err: err}
 	}
 	b, err = parseBody(data, c.opts.limits)
 	if err != nil {
