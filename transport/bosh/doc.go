@@ -25,6 +25,15 @@
 // than 3 requests in flight (the terminate request of Close aside); a
 // negative or non-numeric value fails Open with a *MalformedError.
 //
+// The errors that end a session say what they mean for the next one by
+// behaviour (transport.Error, transport.HTTPStatuser,
+// transport.ServerTexter): an HTTP 5xx, a network fault, a timeout and the
+// terminate conditions of a server going away are transient; an HTTP 4xx, a
+// malformed answer, a broken bound, a certificate that failed verification
+// and the terminate conditions of a client error are final. A certificate
+// that failed verification is not retried within the session either: the
+// request is sent once.
+//
 // Dial does no network I/O; Open sends the session creation request:
 //
 //	c, err := bosh.Dial(ctx, "https://meet.example.com/http-bind", "meet.example.com", nil)

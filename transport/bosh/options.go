@@ -44,7 +44,11 @@ type Options struct {
 	Route, From string
 
 	// Tries is the number of times one request is sent before the session is
-	// declared lost, the first included; default 3.
+	// declared lost, the first included; default 3. A failure that would
+	// come again (a certificate that failed verification, an HTTP 4xx but
+	// 408 and 429, a malformed answer) ends the session at the first try.
+	// Retransmissions the server asks for, and resends of a try that died
+	// on a kept-alive connection the server had just closed, do not count.
 	Tries int
 
 	// Backoff lists the pauses between tries: before the second try, the
