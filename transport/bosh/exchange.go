@@ -116,6 +116,8 @@ func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry retryKin
 	// present but without a value so that it is never sent, lets net/http
 	// resend it at once on a fresh connection when a kept-alive one turns
 	// out to be closed by the server, instead of failing into our backoff.
+	// When that shows while the body is written, net/http does not resend
+	// it; exchange does (retryAtOnce).
 	req.Header["Idempotency-Key"] = nil
 	for k, v := range c.opts.header {
 		req.Header[k] = append([]string(nil), v...)
