@@ -173,15 +173,22 @@ func bodyAttrs(attrs []xml.Attr) (*body, error) {
 }
 
 // maxCount bounds the numeric attributes (seconds, counts) so that they fit a
-// time.Duration.
+// time.Duration; a larger number counts as maxCount, which is beyond the
+// range of every parameter (see Params).
 const maxCount = 1 << 31
 
+// parseCount parses a non-negative decimal number, saturated at maxCount.
 func parseCount(s string) (int64, error) {
-	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err == nil && (n < 0 || n > maxCount) {
-		err = errors.New("out of range")
+	s = strings.TrimSpace(s)
+	n, err := strconv.ParseUint(s, 10, 64)
+	var ne *strconv.NumError
+	if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
+		return maxCount, nil
 	}
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return int64(min(n, maxCount)), nil
 }
 
 // maxRID is the largest rid XEP-0124 §14.1 allows: 2^53 - 1.

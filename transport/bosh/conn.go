@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/xmppconn/xmppconn/transport"
@@ -76,6 +77,13 @@ type Conn struct {
 
 	status   transport.Status
 	tlsState *tls.ConnectionState
+
+	// Rid order on the wire (order.go): lastWritten is closed once the
+	// request with rid nextRID-1 has been written, nil before the first
+	// request; untraced is set once a try got an answer without httptrace's
+	// GotConn, from a RoundTripper that does not report its writes.
+	lastWritten chan struct{}
+	untraced    atomic.Bool
 }
 
 var (
@@ -96,18 +104,6 @@ const (
 type outItem struct {
 	elem    []byte
 	restart bool
-}
-
-// Params are the session parameters the server answered with (XEP-0124
-// §7.2); where the server said nothing, what the client asked for.
-type Params struct {
-	Wait       time.Duration // longest time a request is held
-	Hold       int           // requests the server keeps waiting at most
-	Requests   int           // simultaneous requests allowed; 0 when the server set no limit
-	Polling    time.Duration // shortest time between two empty polls; 0 when unset
-	Inactivity time.Duration // longest time without a request held; 0 when unset
-	MaxPause   time.Duration // longest pause the server grants; 0 when unsupported
-	Ack        bool          // the server acknowledges requests
 }
 
 // Dial returns a Conn for the BOSH endpoint rawURL (http or https, used as
@@ -211,9 +207,8 @@ func (c *Conn) create(ctx context.Context) (transport.Header, error) {
 		return transport.Header{}, errors.New("bosh: open: session already requested")
 	}
 	c.state = stateCreating
-	r := &request{rid: c.nextRID, kind: kindSession, kick: make(chan struct{}, 1)}
+	r := c.newRequestLocked(kindSession)
 	r.body = sessionBody(r.rid, c.domain, &c.opts)
-	c.nextRID++
 	c.lastRID = r.rid
 	c.mu.Unlock()
 
@@ -250,26 +245,7 @@ func (c *Conn) establishLocked(r *request, b *body) error {
 		return &MalformedError{Reason: "session creation response without sid"}
 	}
 	c.sid = b.sid
-	p := &c.params
-	if b.wait > 0 {
-		p.Wait = time.Duration(b.wait) * time.Second
-	}
-	if b.hold >= 0 {
-		p.Hold = int(b.hold)
-	}
-	if b.requests > 0 {
-		p.Requests = int(b.requests)
-	}
-	if b.polling > 0 {
-		p.Polling = time.Duration(b.polling) * time.Second
-	}
-	if b.inactivity > 0 {
-		p.Inactivity = time.Duration(b.inactivity) * time.Second
-	}
-	if b.maxpause > 0 {
-		p.MaxPause = time.Duration(b.maxpause) * time.Second
-	}
-	p.Ack = b.ack != 0
+	c.params = adoptParams(b, c.params)
 	c.header = transport.Header{ID: b.sid, From: b.from, Version: b.xmppVersion, Lang: b.lang}
 	if c.header.From == "" {
 		c.header.From = c.domain
@@ -306,8 +282,11 @@ func (c *Conn) restart() (transport.Header, error) {
 // other element. Once the session is over it returns the reason, after the
 // elements that came before it: a *TerminateError (clean: it matches
 // transport.ErrStreamClosed), a *transport.RedirectError, an *HTTPError, a
-// *MalformedError, a *transport.LimitError or a network error, wrapped. After
-// Close it returns transport.ErrClosed.
+// *MalformedError, a *transport.LimitError or a network error, wrapped.
+// transport.Transient tells whether a new session may succeed: each of these
+// errors of the package implements transport.Error (the *TerminateError
+// through the error that wraps it). After Close it returns
+// transport.ErrClosed.
 func (c *Conn) ReadElement(ctx context.Context) ([]byte, error) {
 	for {
 		c.mu.Lock()
@@ -398,9 +377,8 @@ func (c *Conn) Close(ctx context.Context) error {
 		}
 		payload = append(payload, []byte(unavailable))
 		c.out = nil
-		r := &request{rid: c.nextRID, kind: kindTerminate, kick: make(chan struct{}, 1)}
+		r := c.newRequestLocked(kindTerminate)
 		r.body = payloadBody(r.rid, c.sid, c.ackLocked(r.rid), payload, true)
-		c.nextRID++
 		done = make(chan error, 1)
 		c.wg.Add(1)
 		go func() {
@@ -497,7 +475,10 @@ func (c *Conn) record(resp *http.Response) {
 	}
 }
 
-// requestTimeout is the HTTP timeout of one try: 1.1 x wait.
+// requestTimeout is the HTTP timeout of one try: the wait plus a tenth of
+// it, and at least minTimeoutMargin more than the wait, for the answer to a
+// request the server does not hold to cross a slow network (a wait of 0 is
+// a server that holds nothing).
 func (c *Conn) requestTimeout() time.Duration {
 	if c.timeout > 0 {
 		return c.timeout
@@ -505,7 +486,7 @@ func (c *Conn) requestTimeout() time.Duration {
 	c.mu.Lock()
 	w := c.params.Wait
 	c.mu.Unlock()
-	return w + w/10
+	return w + max(w/10, minTimeoutMargin)
 }
 
 // queueLocked makes elements available to ReadElement.

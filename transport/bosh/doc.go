@@ -9,6 +9,31 @@
 // knows nothing of SASL, resource binding, events or reconnection: those
 // belong to the session layer, which works the same over WebSocket.
 //
+// Requests reach the wire in rid order, as XEP-0124 lets a connection
+// manager expect (ejabberd stalls otherwise): no request is written before
+// every request with a lower rid has been written whole to its connection,
+// as net/http reports through net/http/httptrace. A retransmission of a
+// request already written goes at once; a request whose try failed before it
+// was written holds the higher rids until a try of it is. Each request's
+// body is written after its headers, in a second write, for net/http to
+// report the request written only once all of it is on the connection.
+//
+// Every number the server chooses in its session creation response is
+// clamped to a documented range (see Params): wait and hold to what was
+// asked, requests to hold+1, polling to a minute, inactivity and maxpause to
+// ten minutes. The client asks for a hold of at most 2, so it never has more
+// than 3 requests in flight (the terminate request of Close aside); a
+// negative or non-numeric value fails Open with a *MalformedError.
+//
+// The errors that end a session say what they mean for the next one by
+// behaviour (transport.Error, transport.HTTPStatuser,
+// transport.ServerTexter): an HTTP 5xx, a network fault, a timeout and the
+// terminate conditions of a server going away are transient; an HTTP 4xx, a
+// malformed answer, a broken bound, a certificate that failed verification
+// and the terminate conditions of a client error are final. A certificate
+// that failed verification is not retried within the session either: the
+// request is sent once.
+//
 // Dial does no network I/O; Open sends the session creation request:
 //
 //	c, err := bosh.Dial(ctx, "https://meet.example.com/http-bind", "meet.example.com", nil)

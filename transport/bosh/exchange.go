@@ -1,7 +1,6 @@
 package bosh
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,22 +11,28 @@ import (
 	"github.com/xmppconn/xmppconn/transport"
 )
 
-// errRecoverable is a type='error' response: the deprecated recoverable
-// binding error of XEP-0124, after which the request is sent again.
-var errRecoverable = errors.New("bosh: recoverable binding error")
+// maxResends bounds the tries of one request that died on a kept-alive
+// connection the server had closed, which are not counted as tries.
+const maxResends = 3
 
 // exchange sends r until it gets a usable response, at most tries times
-// (plus the retransmissions the server asks for with 'report'), pausing
+// (plus the retransmissions the server asks for with 'report', and the
+// resends of a try that died on a stale kept-alive connection), pausing
 // between tries. The same bytes, so the same rid, are sent every time.
 func (c *Conn) exchange(ctx context.Context, r *request, tries int) (*body, error) {
-	kicks := 0
+	kicks, resends := 0, 0
 	for try := 1; ; try++ {
 		b, retry, err := c.attempt(ctx, r)
 		if err == nil {
 			return b, nil
 		}
-		if ctx.Err() != nil || !retry {
+		if ctx.Err() != nil || retry == retryNever {
 			return nil, err
+		}
+		if retry == retryAtOnce && resends < maxResends {
+			resends++
+			try--
+			continue
 		}
 		if kicked(r) && kicks < tries {
 			kicks++
@@ -53,6 +58,19 @@ func (c *Conn) exchange(ctx context.Context, r *request, tries int) (*body, erro
 	}
 }
 
+// retryKind says whether and when a failed try may be repeated.
+type retryKind int
+
+const (
+	retryNever retryKind = iota // the failure is final
+	retryLater                  // again, after the backoff, as the next try
+	// retryAtOnce: the try took a kept-alive connection and failed while
+	// writing, the server having closed the connection meanwhile. net/http
+	// resends such a request by itself only when the failure comes at its
+	// final flush, which our requests no longer have (see wireBody).
+	retryAtOnce
+)
+
 // kicked reports whether a retransmission of r was asked for, and forgets
 // the request.
 func kicked(r *request) bool {
@@ -64,10 +82,17 @@ func kicked(r *request) bool {
 	}
 }
 
-// attempt sends r once. retry tells whether a failure may be retried with the
-// same rid: network errors, timeouts, 5xx, a cut body, a recoverable binding
-// error. HTTP 3xx, the other 4xx and bad bodies end the session.
-func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry bool, err error) {
+// attempt sends r once, after the request below it has been written. retry
+// tells whether a failure may be retried with the same rid: network errors,
+// timeouts, 5xx, a cut body, a recoverable binding error. A certificate that
+// failed verification, HTTP 3xx, the other 4xx and bad bodies end the
+// session.
+func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry retryKind, err error) {
+	// Requests reach the wire in rid order (order.go): wait for the one
+	// below, before the request timeout starts.
+	if err := r.awaitTurn(ctx); err != nil {
+		return nil, retryNever, err
+	}
 	actx, cancel := context.WithTimeout(ctx, c.requestTimeout())
 	defer cancel()
 	c.mu.Lock()
@@ -79,24 +104,43 @@ func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry bool, er
 		c.mu.Unlock()
 	}()
 
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.url, bytes.NewReader(r.body))
+	var tt tryTrace
+	req, err := http.NewRequestWithContext(tt.trace(actx, r), http.MethodPost, c.url, newWireBody(r.body))
 	if err != nil {
-		return nil, false, fmt.Errorf("bosh: build request: %w", redactError(err))
+		return nil, retryNever, fmt.Errorf("bosh: build request: %w", redactError(err))
 	}
+	req.ContentLength = int64(len(r.body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(newWireBody(r.body)), nil }
 	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
 	// A BOSH request is idempotent by its rid (XEP-0124 §14.3): this key,
 	// present but without a value so that it is never sent, lets net/http
 	// resend it at once on a fresh connection when a kept-alive one turns
 	// out to be closed by the server, instead of failing into our backoff.
+	// When that shows while the body is written, net/http does not resend
+	// it; exchange does (retryAtOnce).
 	req.Header["Idempotency-Key"] = nil
 	for k, v := range c.opts.header {
 		req.Header[k] = append([]string(nil), v...)
 	}
+	if c.untraced.Load() {
+		r.markWritten() // the best we can know: the try starts now
+	}
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return nil, true, redactError(err)
+		switch {
+		case transport.Certificate(err):
+			// It fails the same way on every try: report it at once.
+			return nil, retryNever, redactError(err)
+		case tt.stale():
+			return nil, retryAtOnce, redactError(err)
+		}
+		return nil, retryLater, redactError(err)
 	}
 	defer resp.Body.Close()
+	r.markWritten() // answered: the server has it
+	if !tt.gotConn.Load() {
+		c.untraced.Store(true)
+	}
 	c.record(resp)
 
 	switch code := resp.StatusCode; {
@@ -104,30 +148,33 @@ func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry bool, er
 		drain(resp.Body)
 		loc, err := resp.Location()
 		if err != nil {
-			return nil, false, &HTTPError{Status: code}
+			return nil, retryNever, &HTTPError{Status: code}
 		}
-		return nil, false, &transport.RedirectError{Kind: transport.RedirectHTTP, Target: loc.String(), Status: code}
+		return nil, retryNever, &transport.RedirectError{Kind: transport.RedirectHTTP, Target: loc.String(), Status: code}
 	case code < 200 || code >= 300:
 		drain(resp.Body)
-		return nil, retryable(code), &HTTPError{Status: code}
+		if retryable(code) {
+			return nil, retryLater, &HTTPError{Status: code}
+		}
+		return nil, retryNever, &HTTPError{Status: code}
 	}
 
 	data, err := readBody(resp.Body, c.opts.limits.MaxElementSize)
 	if err != nil {
 		var le *transport.LimitError
 		if errors.As(err, &le) {
-			return nil, false, err
+			return nil, retryNever, err
 		}
-		return nil, true, fmt.Errorf("bosh: read response: %w", err)
+		return nil, retryLater, &readError{err: err}
 	}
 	b, err = parseBody(data, c.opts.limits)
 	if err != nil {
-		return nil, false, err
+		return nil, retryNever, err
 	}
 	if b.typ == "error" {
-		return nil, true, errRecoverable
+		return nil, retryLater, errRecoverable
 	}
-	return b, false, nil
+	return b, retryNever, nil
 }
 
 // drain reads a little of an unwanted response body so that the connection

@@ -4,13 +4,17 @@ package bosh
 // httptest used by every test of the package. It keeps a real session: it
 // processes requests in rid order, holds up to 'hold' of them, buffers its
 // responses so that a retransmitted rid gets the same answer, and records
-// everything the client sent. Faults are injected per HTTP request.
+// everything the client sent. Faults are injected per HTTP request. With
+// StrictOrder it behaves like ejabberd when requests come out of rid order:
+// it stalls.
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -46,6 +50,15 @@ type fakeConfig struct {
 	Header               http.Header                // extra response headers
 	Fault                func(r *fakeRequest) fault // per HTTP request; nil: none
 	CreationBody         string                     // replaces the creation response when set
+	// Reply, when set, answers each payload element the fake processes:
+	// what it returns goes out like Push.
+	Reply func(payload string) []string
+	// StrictOrder makes the fake stall, like ejabberd, when the first
+	// transmission of a rid reaches the wire before that of a lower rid:
+	// it answers none of the requests of the session from then on. The
+	// wire order is the order in which the fake's own client (options)
+	// started the last write of each request on its connections.
+	StrictOrder bool
 }
 
 // fakeRequest is one HTTP request as the fake received it.
@@ -56,6 +69,7 @@ type fakeRequest struct {
 	Children []string          // payload elements, serialized self-contained
 	Raw      []byte            // the request body as sent
 	Header   http.Header
+	Wire     uint64 // with StrictOrder: position on the wire of the request's last write
 
 	afterReport bool
 }
@@ -85,11 +99,15 @@ type held struct {
 }
 
 type fakeServer struct {
-	t   *testing.T
-	cfg fakeConfig
-	srv *httptest.Server
+	t      *testing.T
+	cfg    fakeConfig
+	srv    *httptest.Server
+	client *http.Client // the client of options()
+	wire   *wireLog     // with StrictOrder: the writes of client
 
-	done chan struct{} // closed at cleanup: releases every handler
+	done      chan struct{} // closed at cleanup: releases every handler
+	closeOnce sync.Once
+	stalled   chan struct{} // closed when a StrictOrder fake stalls
 
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced at every change
@@ -109,8 +127,10 @@ type fakeServer struct {
 	rawNext   *string  // a raw body for the next response
 	received  []string // payloads the client sent, in rid order
 	restarts  int
-	ended     bool // terminated by the client
-	reported  bool // a response with 'report' was sent
+	ended     bool              // terminated by the client
+	reported  bool              // a response with 'report' was sent
+	firstWire map[uint64]uint64 // StrictOrder: wire position of each rid's first arrival
+	stall     string            // StrictOrder: why the fake stalled; "" while it has not
 }
 
 // reportSeen is true for requests after the first answer with 'report'; it
@@ -149,26 +169,115 @@ func newFakeServer(t *testing.T, cfg fakeConfig, tlsServer bool) *fakeServer {
 		waiting:   make(map[uint64]*arrival),
 		responses: make(map[uint64][]byte),
 		answered:  make(map[uint64]bool),
+		stalled:   make(chan struct{}),
+		firstWire: make(map[uint64]uint64),
 	}
 	if tlsServer {
 		f.srv = httptest.NewTLSServer(http.HandlerFunc(f.serve))
 	} else {
 		f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	}
-	t.Cleanup(func() {
+	f.client = f.srv.Client()
+	if cfg.StrictOrder {
+		f.wire = &wireLog{last: make(map[string]uint64)}
+		tr := f.srv.Client().Transport.(*http.Transport).Clone()
+		tr.DialContext = f.wire.dial(tr.DialContext)
+		f.client = &http.Client{Transport: tr}
+	}
+	t.Cleanup(f.close)
+	return f
+}
+
+// close stops the fake and closes the idle connections of its client; it
+// runs at cleanup and may run before.
+func (f *fakeServer) close() {
+	f.closeOnce.Do(func() {
 		close(f.done)
 		f.srv.Close()
+		f.client.CloseIdleConnections()
 	})
-	return f
 }
 
 // options returns client options that reach the fake quickly.
 func (f *fakeServer) options() *Options {
 	return &Options{
-		HTTPClient: f.srv.Client(),
+		HTTPClient: f.client,
 		Backoff:    []time.Duration{time.Millisecond},
 		Wait:       time.Duration(f.cfg.Wait) * time.Second,
 	}
+}
+
+// Stalled returns a channel closed when a StrictOrder fake stalls.
+func (f *fakeServer) Stalled() <-chan struct{} { return f.stalled }
+
+// Stall returns why the fake stalled, or "".
+func (f *fakeServer) Stall() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stall
+}
+
+// wireLog numbers the writes the fake's client makes, across all its
+// connections: the order in which bytes were put on the wire.
+type wireLog struct {
+	mu   sync.Mutex
+	seq  uint64
+	last map[string]uint64 // by the client's local address: the last write started
+}
+
+// dial wraps the dialer of the fake's client.
+func (w *wireLog) dial(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &wireConn{Conn: c, log: w, key: c.LocalAddr().String()}, nil
+	}
+}
+
+// at returns the position of the last write started on the client
+// connection whose local address is key (the server's RemoteAddr).
+func (w *wireLog) at(key string) uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.last[key]
+}
+
+type wireConn struct {
+	net.Conn
+	log *wireLog
+	key string
+}
+
+// Write numbers the write before it starts, so that the number is known by
+// the time the server has read the bytes.
+func (c *wireConn) Write(p []byte) (int, error) {
+	c.log.mu.Lock()
+	c.log.seq++
+	c.log.last[c.key] = c.log.seq
+	c.log.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+// checkOrderLocked records where the first transmission of req's rid was on
+// the wire and stalls the fake when it was out of rid order with another
+// first transmission. Retransmissions may come after higher rids: the
+// server has seen their rid before.
+func (f *fakeServer) checkOrderLocked(req *fakeRequest) {
+	if req.Attempt != 1 || f.stall != "" {
+		return
+	}
+	for rid, at := range f.firstWire {
+		if rid < req.RID && at > req.Wire || rid > req.RID && at < req.Wire {
+			lo, hi := min(rid, req.RID), max(rid, req.RID)
+			f.stall = fmt.Sprintf("rid %d reached the wire before rid %d", hi, lo)
+			close(f.stalled)
+			f.changedLocked()
+			return
+		}
+	}
+	f.firstWire[req.RID] = req.Wire
 }
 
 func (f *fakeServer) changedLocked() {
@@ -279,12 +388,24 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	req.Header = r.Header.Clone()
 	terminate := req.Attrs["type"] == "terminate"
+	if f.wire != nil {
+		req.Wire = f.wire.at(r.RemoteAddr)
+	}
 
 	f.mu.Lock()
 	req.afterReport = f.reported
 	f.attempts[req.RID]++
 	req.Attempt = f.attempts[req.RID]
 	f.requests = append(f.requests, req)
+	if f.cfg.StrictOrder {
+		f.checkOrderLocked(req)
+		if f.stall != "" {
+			// Like ejabberd: no answer, to this request or any other.
+			f.mu.Unlock()
+			f.hang(r)
+			return
+		}
+	}
 	if !terminate {
 		f.flight++
 		f.maxFlight = max(f.maxFlight, f.flight)
@@ -479,6 +600,11 @@ func (f *fakeServer) processLocked() {
 		f.next++
 		req := a.req
 		f.received = append(f.received, req.Children...)
+		if f.cfg.Reply != nil {
+			for _, p := range req.Children {
+				f.outq = append(f.outq, f.cfg.Reply(p)...)
+			}
+		}
 		if req.Attrs["type"] == "terminate" {
 			f.ended = true
 			for _, h := range f.held {
@@ -504,8 +630,11 @@ func (f *fakeServer) processLocked() {
 }
 
 // flushLocked answers held requests: the oldest with what is queued, and
-// any beyond 'hold' with an empty body.
+// any beyond 'hold' with an empty body. A stalled fake answers nothing.
 func (f *fakeServer) flushLocked() {
+	if f.stall != "" {
+		return
+	}
 	if len(f.held) > 0 && (len(f.outq) > 0 || f.rawNext != nil) {
 		h := f.held[0]
 		f.held = f.held[1:]

@@ -25,12 +25,15 @@ type Options struct {
 
 	// Wait is the longest time the server may hold a request (the 'wait'
 	// attribute, in whole seconds); default 60 s. The HTTP timeout of a
-	// request is 1.1 times the wait the server answered with.
+	// request is the wait the server answered with plus a tenth, and at
+	// least 5 s more than it (see Params).
 	Wait time.Duration
 
 	// Hold is the number of requests the server may keep waiting (the
-	// 'hold' attribute); 0 means the default, 1. A negative value asks for
-	// hold='0', a polling session.
+	// 'hold' attribute); 0 means the default, 1, which XEP-0124 asks of a
+	// client that cannot pipeline HTTP requests, as net/http cannot. More
+	// than 2 counts as 2. A negative value asks for hold='0', a polling
+	// session.
 	Hold int
 
 	// Lang is the xml:lang of the stream; default "en".
@@ -41,7 +44,11 @@ type Options struct {
 	Route, From string
 
 	// Tries is the number of times one request is sent before the session is
-	// declared lost, the first included; default 3.
+	// declared lost, the first included; default 3. A failure that would
+	// come again (a certificate that failed verification, an HTTP 4xx but
+	// 408 and 429, a malformed answer) ends the session at the first try.
+	// Retransmissions the server asks for, and resends of a try that died
+	// on a kept-alive connection the server had just closed, do not count.
 	Tries int
 
 	// Backoff lists the pauses between tries: before the second try, the
@@ -108,6 +115,8 @@ func (o *Options) settings() settings {
 		s.hold = DefaultHold
 	case s.hold < 0:
 		s.hold = 0
+	case s.hold > maxHold:
+		s.hold = maxHold
 	}
 	if s.lang == "" {
 		s.lang = DefaultLang

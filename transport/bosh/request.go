@@ -40,6 +40,21 @@ type request struct {
 	// exchange under way.
 	kick          chan struct{}
 	cancelAttempt context.CancelFunc
+
+	writeOrder // rid order on the wire (order.go)
+}
+
+// newRequestLocked allocates the next rid for a request of this kind; the
+// caller sets its body. rids increase by one per request and are never
+// reused; the request waits for the one allocated before it to be written
+// before it goes on the wire.
+func (c *Conn) newRequestLocked(kind requestKind) *request {
+	r := &request{rid: c.nextRID, kind: kind, kick: make(chan struct{}, 1)}
+	r.after = c.lastWritten
+	r.written = make(chan struct{})
+	c.lastWritten = r.written
+	c.nextRID++
+	return r
 }
 
 // sessionBody returns the session creation request (XEP-0124 §7.1,

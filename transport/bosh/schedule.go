@@ -76,12 +76,12 @@ func (c *Conn) dispatchLocked() time.Duration {
 
 // pollDelayLocked returns how long an empty request must wait: two empty
 // requests in a row, the first answered with nothing, are at least
-// 'polling' apart.
+// 'polling' apart, and at least minPollInterval whatever the server says.
 func (c *Conn) pollDelayLocked() time.Duration {
-	if c.params.Polling <= 0 || !c.lastEmpty || !c.lastNothing {
+	if !c.lastEmpty || !c.lastNothing {
 		return 0
 	}
-	return c.lastSent.Add(c.params.Polling).Sub(c.clock.Now())
+	return c.lastSent.Add(max(c.params.Polling, minPollInterval)).Sub(c.clock.Now())
 }
 
 // takeLocked builds the next request from the queue: a restart alone, or
@@ -89,9 +89,8 @@ func (c *Conn) pollDelayLocked() time.Duration {
 func (c *Conn) takeLocked() *request {
 	if c.out[0].restart {
 		c.out = c.out[1:]
-		r := &request{rid: c.nextRID, kind: kindRestart, kick: make(chan struct{}, 1)}
+		r := c.newRequestLocked(kindRestart)
 		r.body = restartBody(r.rid, c.sid, c.ackLocked(r.rid), c.domain, c.opts.lang)
-		c.nextRID++
 		return r
 	}
 	n, size := 0, 0
@@ -117,9 +116,9 @@ func (c *Conn) takeLocked() *request {
 // payloadRequestLocked allocates the next rid for a request carrying
 // payload, or none.
 func (c *Conn) payloadRequestLocked(payload [][]byte) *request {
-	r := &request{rid: c.nextRID, kind: kindPayload, empty: len(payload) == 0, kick: make(chan struct{}, 1)}
+	r := c.newRequestLocked(kindPayload)
+	r.empty = len(payload) == 0
 	r.body = payloadBody(r.rid, c.sid, c.ackLocked(r.rid), payload, false)
-	c.nextRID++
 	return r
 }
 

@@ -13,6 +13,7 @@ import (
 func TestSessionRequest(t *testing.T) {
 	tests := []struct {
 		name string
+		cfg  fakeConfig
 		edit func(*Options)
 		want map[string]string
 	}{
@@ -38,6 +39,7 @@ func TestSessionRequest(t *testing.T) {
 		},
 		{
 			name: "polling session asked for",
+			cfg:  fakeConfig{Hold: -1},
 			edit: func(o *Options) { o.Hold = -1 },
 			want: map[string]string{
 				"content": "text/xml; charset=utf-8", "hold": "0", "to": "example.com", "ver": "1.11",
@@ -48,7 +50,7 @@ func TestSessionRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeServer(t, fakeConfig{}, false)
+			f := newFakeServer(t, tt.cfg, false)
 			c := openFake(t, f, func(o *Options) {
 				o.Wait = 0
 				if tt.edit != nil {

@@ -31,6 +31,11 @@ const (
 // type='terminate' body. A terminate without a condition is a clean end of
 // the stream: errors.Is(err, transport.ErrStreamClosed) is then true. A
 // see-other-uri terminate is reported as a *transport.RedirectError instead.
+//
+// The error a Conn returns wraps the *TerminateError in one that implements
+// transport.Error and transport.ServerTexter (a TerminateError cannot have a
+// Condition method beside its Condition field); errors.As finds the
+// *TerminateError through it.
 type TerminateError struct {
 	Condition string // the 'condition' attribute, e.g. "system-shutdown"; "" for a clean end
 	// Text is the human-readable text the server gave, if any: the <text/>
@@ -40,6 +45,9 @@ type TerminateError struct {
 	// self-contained (namespaces declared on it); nil otherwise. The same
 	// element is also returned by ReadElement before this error.
 	StreamError []byte
+	// StreamCondition is the defined condition of StreamError, e.g.
+	// "conflict"; "" when there is none.
+	StreamCondition string
 }
 
 func (e *TerminateError) Error() string {
@@ -55,6 +63,56 @@ func (e *TerminateError) Is(target error) bool {
 	return target == transport.ErrStreamClosed && e.Condition == ""
 }
 
+// Transient reports whether a new session may succeed after this
+// terminate: after a clean end, item-not-found (the server forgot the
+// session), remote-connection-failed, system-shutdown, undefined-condition
+// and other-request; after a remote-stream-error whose stream error is
+// system-shutdown, connection-timeout, reset, internal-server-error or
+// remote-connection-failed. Every other condition (host-unknown,
+// host-gone, improper-addressing, bad-request, policy-violation,
+// see-other-uri without a URI, a condition unknown to XEP-0124, another
+// stream error) would come again.
+func (e *TerminateError) Transient() bool {
+	switch e.Condition {
+	case "", ConditionItemNotFound, ConditionRemoteConnectionFailed, ConditionSystemShutdown,
+		ConditionUndefinedCondition, ConditionOtherRequest:
+		return true
+	case ConditionRemoteStreamError:
+		switch e.StreamCondition {
+		case "system-shutdown", "connection-timeout", "reset", "internal-server-error", "remote-connection-failed":
+			return true
+		}
+	}
+	return false
+}
+
+// ServerText returns Text, the server's own words: redact it before
+// showing it.
+func (e *TerminateError) ServerText() string { return e.Text }
+
+// terminated is the error a terminate ends the session with: the
+// *TerminateError, with the methods of transport.Error.
+type terminated struct{ err *TerminateError }
+
+func (e *terminated) Error() string { return e.err.Error() }
+
+// Unwrap returns the *TerminateError.
+func (e *terminated) Unwrap() error { return e.err }
+
+func (e *terminated) Transient() bool { return e.err.Transient() }
+
+// Condition returns the condition of the stream error of a
+// remote-stream-error, when it names one (the session reports it as it
+// would a stream error over WebSocket), else the terminate condition.
+func (e *terminated) Condition() string {
+	if e.err.Condition == ConditionRemoteStreamError && e.err.StreamCondition != "" {
+		return e.err.StreamCondition
+	}
+	return e.err.Condition
+}
+
+func (e *terminated) ServerText() string { return e.err.Text }
+
 // terminateError turns a type='terminate' body into the error ReadElement
 // returns.
 func terminateError(b *body) error {
@@ -64,29 +122,38 @@ func terminateError(b *body) error {
 	e := &TerminateError{Condition: b.condition}
 	if b.streamError != nil {
 		e.StreamError = bytes.Clone(b.streamError)
-		e.Text = streamErrorText(b.streamError)
+		e.StreamCondition, e.Text = streamErrorDetails(b.streamError)
 	}
-	return e
+	return &terminated{err: e}
 }
 
-// streamErrorText returns the <text/> of a serialized <stream:error/>, or "".
-func streamErrorText(elem []byte) string {
+// streamErrorDetails returns the defined condition and the <text/> of a
+// serialized <stream:error/>, each "" when absent.
+func streamErrorDetails(elem []byte) (condition, text string) {
 	d := xml.NewDecoder(bytes.NewReader(elem))
 	depth := 0
-	inText := false
+	inText, textDone := false, false
 	var sb strings.Builder
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return strings.TrimSpace(sb.String())
+			return condition, strings.TrimSpace(sb.String())
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			depth++
-			inText = depth == 2 && t.Name.Space == nsStreamErrors && t.Name.Local == "text"
+			if depth != 2 || t.Name.Space != nsStreamErrors {
+				continue
+			}
+			switch {
+			case t.Name.Local == "text":
+				inText = !textDone
+			case condition == "":
+				condition = t.Name.Local
+			}
 		case xml.EndElement:
-			if inText {
-				return strings.TrimSpace(sb.String())
+			if inText && depth == 2 {
+				inText, textDone = false, true
 			}
 			depth--
 		case xml.CharData:

@@ -1,0 +1,233 @@
+package bosh
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const (
+	authElem    = "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='ANONYMOUS'/>"
+	successElem = "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>"
+	bindElem    = "<iq xmlns='jabber:client' type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>"
+	boundElem   = "<iq xmlns='jabber:client' type='result' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>anon@example.com/r1</jid></bind></iq>"
+)
+
+// loginReply answers SASL and resource binding like an XMPP server.
+func loginReply(payload string) []string {
+	switch {
+	case strings.HasPrefix(payload, "<auth "):
+		return []string{successElem}
+	case strings.Contains(payload, "id='bind1'"):
+		return []string{boundElem}
+	}
+	return nil
+}
+
+// loginBound bounds one login against the strict fake: a few milliseconds
+// when requests go out in order; a stall cuts it short anyway.
+const loginBound = 5 * time.Second
+
+// strictLogin runs one login against a fresh StrictOrder fake: session
+// creation, SASL at once (the client's first long-poll and the <auth/> leave
+// together, the race ejabberd stalls on), restart, bind, close. It returns
+// an error when the fake stalled or a step failed.
+func strictLogin(t *testing.T) error {
+	f := newFakeServer(t, fakeConfig{StrictOrder: true, Reply: loginReply}, false)
+	defer f.close()
+	ctx, cancel := context.WithTimeout(context.Background(), loginBound)
+	defer cancel()
+	go func() {
+		select {
+		case <-f.Stalled():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	stalled := func(step string, err error) error {
+		if s := f.Stall(); s != "" {
+			return fmt.Errorf("stalled at %s: %s", step, s)
+		}
+		return fmt.Errorf("%s: %w", step, err)
+	}
+
+	c, err := Dial(ctx, f.srv.URL+"/http-bind", "example.com", f.options())
+	if err != nil {
+		return err
+	}
+	defer func() { _ = c.Close(ctx) }()
+	if _, err := c.Open(ctx, false); err != nil {
+		return stalled("open", err)
+	}
+	if err := c.WriteElement(ctx, []byte(authElem)); err != nil {
+		return stalled("auth", err)
+	}
+	want := []string{"<stream:features", successElem}
+	for _, w := range want {
+		e, err := c.ReadElement(ctx)
+		if err != nil {
+			return stalled("read "+w, err)
+		}
+		if !strings.HasPrefix(string(e), w) {
+			return fmt.Errorf("read %s, want %s", e, w)
+		}
+	}
+	if _, err := c.Open(ctx, true); err != nil {
+		return stalled("restart", err)
+	}
+	e, err := c.ReadElement(ctx)
+	if err != nil {
+		return stalled("read bind features", err)
+	}
+	if !strings.Contains(string(e), "xmpp-bind") {
+		return fmt.Errorf("read %s, want bind features", e)
+	}
+	if err := c.WriteElement(ctx, []byte(bindElem)); err != nil {
+		return stalled("bind", err)
+	}
+	if e, err = c.ReadElement(ctx); err != nil {
+		return stalled("read bind result", err)
+	}
+	if string(e) != boundElem {
+		return fmt.Errorf("read %s, want %s", e, boundElem)
+	}
+	if err := c.Close(ctx); err != nil {
+		return stalled("close", err)
+	}
+	if s := f.Stall(); s != "" {
+		return errors.New("stalled: " + s)
+	}
+	return nil
+}
+
+// TestLoginsInRIDOrder runs logins against a connection manager that, like
+// ejabberd, answers nothing once a rid reaches the wire before a lower one.
+// Right after session creation the client has its first long-poll and the
+// SASL <auth/> to send at once: unless the second waits for the first to be
+// written, it often gets there first (on the kept-alive connection of the
+// creation request, while the first dials a new one).
+func TestLoginsInRIDOrder(t *testing.T) {
+	const logins = 200
+	start := time.Now()
+	var failed []string
+	for i := range logins {
+		if err := strictLogin(t); err != nil {
+			failed = append(failed, fmt.Sprintf("login %d: %v", i, err))
+		}
+	}
+	t.Logf("%d logins in %v, %d failed", logins, time.Since(start).Round(time.Millisecond), len(failed))
+	if len(failed) > 0 {
+		t.Errorf("%d of %d logins failed; the first ones:\n%s", len(failed), logins, strings.Join(failed[:min(len(failed), 5)], "\n"))
+	}
+}
+
+// failFirstTry is an http.RoundTripper that fails the first try of the
+// requests fail picks before anything is written, and passes the rest on.
+type failFirstTry struct {
+	next http.RoundTripper
+	fail func(body []byte) bool
+
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (t *failFirstTry) RoundTrip(req *http.Request) (*http.Response, error) {
+	body, err := req.GetBody()
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	first := !t.seen[string(data)]
+	t.seen[string(data)] = true
+	t.mu.Unlock()
+	if first && t.fail(data) {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, errors.New("refused before writing")
+	}
+	return t.next.RoundTrip(req)
+}
+
+// TestUnwrittenRequestHoldsNext checks that a request whose first try fails
+// before it is written keeps the next rid off the wire until a retry of it
+// has been written, through its backoff.
+func TestUnwrittenRequestHoldsNext(t *testing.T) {
+	for i := range 20 {
+		f := newFakeServer(t, fakeConfig{StrictOrder: true, Reply: loginReply}, false)
+		rt := &failFirstTry{next: f.client.Transport, seen: make(map[string]bool), fail: func(body []byte) bool {
+			// The first long-poll: no payload, after the session exists.
+			return bytes.Contains(body, []byte("sid='SID'")) && bytes.HasSuffix(body, []byte("/>")) && !bytes.Contains(body, []byte("restart"))
+		}}
+		c := dialFake(t, f, func(o *Options) {
+			o.HTTPClient = &http.Client{Transport: rt}
+			o.Backoff = []time.Duration{20 * time.Millisecond}
+		})
+		if _, err := c.Open(testCtx(t), false); err != nil {
+			t.Fatal(err)
+		}
+		mustWrite(t, c, authElem)
+		ctx, cancel := context.WithTimeout(context.Background(), loginBound)
+		go func() {
+			select {
+			case <-f.Stalled():
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		for range 2 {
+			if _, err := c.ReadElement(ctx); err != nil {
+				cancel()
+				t.Fatalf("run %d: ReadElement: %v (stall: %q)", i, err, f.Stall())
+			}
+		}
+		cancel()
+		reqs := byRID(f.Requests())
+		if len(reqs) < 3 || carries(reqs[1], "<auth") || !carries(reqs[2], "<auth") {
+			t.Fatalf("run %d: requests in rid order are not creation, poll, auth", i)
+		}
+		_ = c.Close(testCtx(t))
+		f.close()
+	}
+}
+
+// recorderTransport is an http.RoundTripper that reports nothing to
+// httptrace: it hands the request to a handler in-process.
+type recorderTransport struct{ h http.Handler }
+
+func (t recorderTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, req)
+	return rec.Result(), nil
+}
+
+// TestUntracedRoundTripper checks that a RoundTripper that never reports a
+// request written does not hold the next request until the previous one is
+// answered: the <auth/> is not stuck behind the long-poll.
+func TestUntracedRoundTripper(t *testing.T) {
+	f := newFakeServer(t, fakeConfig{Reply: loginReply}, false)
+	c := dialFake(t, f, func(o *Options) {
+		o.HTTPClient = &http.Client{Transport: recorderTransport{f.srv.Config.Handler}}
+	})
+	if _, err := c.Open(testCtx(t), false); err != nil {
+		t.Fatal(err)
+	}
+	f.awaitHeld(1)
+	mustWrite(t, c, authElem)
+	mustRead(t, c) // features
+	if got := mustRead(t, c); got != successElem {
+		t.Errorf("read %s, want %s", got, successElem)
+	}
+}
