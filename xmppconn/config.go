@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"time"
 
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
 
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/transport"
@@ -24,11 +26,14 @@ type Config struct {
 	URL string
 
 	// Domain is the XMPP domain (the 'to' of the stream, and the domain of
-	// the JID to log in as). Default: the host of URL.
+	// the JID to log in as). Default: the domain of Credentials.Username
+	// when it is a JID, else the host of URL.
 	Domain string
 
-	// Credentials to authenticate with: Username is the localpart of the
-	// JID on Domain. The zero value logs in with SASL ANONYMOUS.
+	// Credentials to authenticate with. Username is the account: its
+	// localpart on Domain ("bob"), or its bare JID ("bob@example.com"),
+	// whose domain is then the default Domain (and a resource in it the
+	// default Resource). The zero value logs in with SASL ANONYMOUS.
 	Credentials auth.Credentials
 
 	// Resource is the resource to ask for at bind time; empty lets the server
@@ -212,6 +217,17 @@ const (
 
 // withDefaults returns the config with zero values replaced by defaults.
 func (c Config) withDefaults() Config {
+	if u := c.Credentials.Username; strings.Contains(u, "@") {
+		if j, err := jid.Parse(u); err == nil && j.Localpart() != "" {
+			c.Credentials.Username = j.Localpart()
+			if c.Domain == "" {
+				c.Domain = j.Domainpart()
+			}
+			if c.Resource == "" {
+				c.Resource = j.Resourcepart()
+			}
+		}
+	}
 	if c.Ping.Interval <= 0 {
 		c.Ping.Interval = DefaultPingInterval
 	}

@@ -199,6 +199,12 @@ func (c *Connection) disconnect(ctx context.Context) error {
 	}
 	var err error
 	if l != nil {
+		if c.inCounting.Load() {
+			// XEP-0198 §4: acknowledge what was handled before closing, or
+			// the server takes those stanzas for lost and bounces them to
+			// their senders.
+			c.out.write(smAnswer(c.inH.Load()))
+		}
 		cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
 		err = c.releasePolitely(cctx, l)
 		ccancel()
