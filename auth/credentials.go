@@ -18,11 +18,9 @@ var ErrInvalidCredentials = errors.New("auth: invalid credentials")
 
 // Credentials are what a connection authenticates with. The zero value is
 // anonymous (SASL ANONYMOUS). Printing Credentials in any way shows the
-// username and authorization identity, never the password.
-//
-// A later Token field will carry a token for deployments that send it in the
-// endpoint URL and authenticate with SASL ANONYMOUS (Jitsi); such
-// Credentials stay Anonymous.
+// username and authorization identity, never the password. A token (Jitsi
+// deployments send it in the endpoint URL and authenticate with SASL
+// ANONYMOUS) is not part of Credentials: see TokenSource.
 type Credentials struct {
 	// Username is the localpart to authenticate as. A whole JID
 	// ("alice@example.com") is accepted too: its localpart is used. Empty

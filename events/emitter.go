@@ -51,6 +51,7 @@ type Emitter struct {
 	lastID    uint64
 	queue     []queued
 	running   bool   // a delivery goroutine exists
+	deliverer int64  // the delivery goroutine's id while it runs (Sync)
 	emitted   uint64 // events queued so far
 	delivered uint64 // events delivered to every listener so far
 	flushes   []flush
@@ -205,8 +206,27 @@ func (e *Emitter) Flush(ctx context.Context) error {
 	return nil // delivered while ctx ended
 }
 
+// Sync is Flush for a caller that may be a listener: it waits until every
+// event emitted so far has been delivered, unless it runs on the delivery
+// goroutine (called from a listener), where it returns nil at once, since
+// the listener's own return is what delivery waits for. A Connection's
+// Connect and Disconnect use it, so that they return after the listeners
+// saw the events they caused, and may still be called from a listener.
+func (e *Emitter) Sync(ctx context.Context) error {
+	e.mu.Lock()
+	onDeliverer := e.running && e.deliverer == goid()
+	e.mu.Unlock()
+	if onDeliverer {
+		return nil
+	}
+	return e.Flush(ctx)
+}
+
 // run delivers queued events until the queue is empty, then exits.
 func (e *Emitter) run() {
+	e.mu.Lock()
+	e.deliverer = goid()
+	e.mu.Unlock()
 	var (
 		cur     Type
 		pending bool   // an event was taken from the queue and not yet counted as delivered

@@ -432,3 +432,33 @@ func TestUnheardEvents(t *testing.T) {
 		t.Errorf("delivered %v, want only the event emitted after On", got)
 	}
 }
+
+// TestSyncFromListener: Sync waits for delivery from any goroutine but the
+// delivery goroutine, where a listener calling it returns at once instead
+// of waiting for itself.
+func TestSyncFromListener(t *testing.T) {
+	var e events.Emitter
+	inner := make(chan error, 1)
+	seen := make(chan struct{})
+	e.On(events.ConnectionEstablished, func(events.Event) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		inner <- e.Sync(ctx)
+	})
+	e.On(events.ConnectionDisconnected, func(events.Event) { close(seen) })
+	e.Emit(events.Established{})
+	e.Emit(events.Disconnected{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.Sync(ctx); err != nil {
+		t.Fatalf("Sync from outside: %v", err)
+	}
+	select {
+	case <-seen:
+	default:
+		t.Error("Sync returned before the last event was delivered")
+	}
+	if err := <-inner; err != nil {
+		t.Errorf("Sync from a listener: %v, want nil at once", err)
+	}
+}

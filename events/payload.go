@@ -108,10 +108,27 @@ func (p Properties) MarshalJSON() ([]byte, error) {
 	return json.Marshal(plain(p))
 }
 
-// StateChange is the payload of StateChanged.
+// StateChange is the payload of StateChanged. Entering DISCONNECTED,
+// RECONNECTING or FAILED it also says why: the error type and reason of the
+// loss or of the attempt that failed, the number of the attempt, and the
+// wait before the next one (omitted from JSON when zero).
 type StateChange struct {
 	State State `json:"state"` // the new state
 	From  State `json:"from"`  // the state left
+
+	// Err is the error type of what caused the move (a lost stream, a
+	// failed attempt); empty when nothing failed.
+	Err ErrorType `json:"error,omitempty"`
+	// Reason is the server's text or the condition of that failure, never a
+	// secret.
+	Reason string `json:"reason,omitempty"`
+	// Attempt is the number of the recovery attempt: the one that starts
+	// (entering RECONNECTING, or CONNECTING again) or the one that failed
+	// (entering DISCONNECTED); 0 for the loss of a live stream.
+	Attempt int `json:"attempt,omitempty"`
+	// NextDelayMS is the wait, in milliseconds, before the next attempt
+	// (entering DISCONNECTED, or FAILED when the first Connect is retried).
+	NextDelayMS int64 `json:"next_delay_ms,omitempty"`
 }
 
 // Type returns StateChanged.

@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"time"
 
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
 
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/transport"
@@ -24,11 +26,14 @@ type Config struct {
 	URL string
 
 	// Domain is the XMPP domain (the 'to' of the stream, and the domain of
-	// the JID to log in as). Default: the host of URL.
+	// the JID to log in as). Default: the domain of Credentials.Username
+	// when it is a JID, else the host of URL.
 	Domain string
 
-	// Credentials to authenticate with: Username is the localpart of the
-	// JID on Domain. The zero value logs in with SASL ANONYMOUS.
+	// Credentials to authenticate with. Username is the account: its
+	// localpart on Domain ("bob"), or its bare JID ("bob@example.com"),
+	// whose domain is then the default Domain (and a resource in it the
+	// default Resource). The zero value logs in with SASL ANONYMOUS.
 	Credentials auth.Credentials
 
 	// Resource is the resource to ask for at bind time; empty lets the server
@@ -146,18 +151,48 @@ type PingConfig struct {
 	Failures int           // misses in a row that mean the connection is lost; default 2
 }
 
-// ReconnectConfig configures the recovery of a lost session.
+// ReconnectConfig configures the recovery of a lost session, and of the
+// first Connect when RetryConnect is set.
+//
+// The zero value is lib-jitsi-meet's policy, which suits a browser tab a
+// person can reload: 3 attempts, attempt n after a wait drawn from
+// [n·1.5 s, 3^n s), then FAILED about 21 s after the drop at worst. A
+// service (a bot) has no person to reload it: ServiceReconnect retries until
+// Disconnect, with waits capped at 30 s.
 type ReconnectConfig struct {
 	// Disabled turns recovery off: a lost session ends in FAILED at once.
 	Disabled bool
 	// Attempts is the number of attempts before giving up; default 3.
+	// Ignored when Unlimited is set.
 	Attempts int
-	// Delay returns the wait before attempt n (1-based); nil draws it
-	// uniformly from [n*1.5 s, 3^n s), as lib-jitsi-meet does.
+	// Unlimited retries until Disconnect (or an error that cannot heal,
+	// such as a refused password).
+	Unlimited bool
+	// Delay returns the wait before attempt n (1-based). nil: with MaxDelay
+	// zero, lib-jitsi-meet's schedule, uniform in [n·1.5 s, 3^n s); with
+	// MaxDelay set, full jitter, uniform in [0, min(MaxDelay, 2^(n-1) s)].
 	Delay func(n int) time.Duration
+	// MaxDelay caps every wait, Delay's included. Zero: no cap.
+	MaxDelay time.Duration
+	// RetryConnect retries the first Connect under the same policy when its
+	// error may heal (the server is down, a timeout): Connect then returns
+	// once connected, when the policy gives up, when an error cannot heal,
+	// or when ctx ends. Each failed attempt is reported as FAILED with its
+	// ConnectionFailed, followed by CONNECTING for the next one.
+	RetryConnect bool
 	// AttemptTimeout bounds one attempt (dial, authentication, resumption
-	// or bind); default 30 s.
+	// or bind), the first Connect's included; default 30 s.
 	AttemptTimeout time.Duration
+}
+
+// ServiceReconnect returns the reconnection policy for a long-running
+// service: retry for ever (until Disconnect, or an error that cannot heal),
+// the first Connect included, waits with full jitter capped at 30 s (at
+// most 1, 2, 4, 8, 16, then 30 s). Use it as
+//
+//	cfg.Reconnect = xmppconn.ServiceReconnect()
+func ServiceReconnect() ReconnectConfig {
+	return ReconnectConfig{Unlimited: true, RetryConnect: true, MaxDelay: DefaultServiceMaxDelay}
 }
 
 // StreamManagementConfig configures XEP-0198 stream management.
@@ -175,12 +210,24 @@ const (
 	DefaultPingFailures      = 2
 	DefaultReconnectAttempts = 3
 	DefaultAttemptTimeout    = 30 * time.Second
+	DefaultServiceMaxDelay   = 30 * time.Second
 	DefaultAckEvery          = 5
 	DefaultQueueLimit        = 1000
 )
 
 // withDefaults returns the config with zero values replaced by defaults.
 func (c Config) withDefaults() Config {
+	if u := c.Credentials.Username; strings.Contains(u, "@") {
+		if j, err := jid.Parse(u); err == nil && j.Localpart() != "" {
+			c.Credentials.Username = j.Localpart()
+			if c.Domain == "" {
+				c.Domain = j.Domainpart()
+			}
+			if c.Resource == "" {
+				c.Resource = j.Resourcepart()
+			}
+		}
+	}
 	if c.Ping.Interval <= 0 {
 		c.Ping.Interval = DefaultPingInterval
 	}
@@ -196,7 +243,12 @@ func (c Config) withDefaults() Config {
 	if c.Reconnect.AttemptTimeout <= 0 {
 		c.Reconnect.AttemptTimeout = DefaultAttemptTimeout
 	}
-	if c.Reconnect.Delay == nil {
+	switch {
+	case c.Reconnect.Delay != nil:
+	case c.Reconnect.MaxDelay > 0:
+		maxDelay := c.Reconnect.MaxDelay
+		c.Reconnect.Delay = func(n int) time.Duration { return jitterDelay(n, maxDelay, rand.Float64) }
+	default:
 		c.Reconnect.Delay = func(n int) time.Duration { return reconnectDelay(n, rand.Float64) }
 	}
 	if c.StreamManagement.AckEvery <= 0 {

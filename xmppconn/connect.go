@@ -26,9 +26,19 @@ import (
 // once the connection is CONNECTED (nil) or the attempt failed: then the
 // error is the events.Failed that was emitted with ConnectionFailed, which
 // wraps the cause. The attempt is bounded by Config.Reconnect.AttemptTimeout
-// like every later one, whatever ctx allows. Connect is allowed in state
-// CLOSED and FAILED.
+// like every later one, whatever ctx allows; with Reconnect.RetryConnect a
+// failed attempt whose error may heal is tried again under the reconnection
+// policy. Connect returns after the listeners have seen the events it
+// caused (but when called from a listener). It is allowed in state CLOSED
+// and FAILED.
 func (c *Connection) Connect(ctx context.Context) error {
+	err := c.connect(ctx)
+	_ = c.em.Sync(ctx)
+	return err
+}
+
+// connect runs the attempts of Connect.
+func (c *Connection) connect(ctx context.Context) error {
 	c.loops.Wait() // goroutines of a previous, failed session
 	c.mu.Lock()
 	if st := c.states.State(); st != events.StateClosed && st != events.StateFailed {
@@ -45,14 +55,50 @@ func (c *Connection) Connect(ctx context.Context) error {
 	c.mu.Unlock()
 	defer func() {
 		cancel()
+		c.mu.Lock()
+		c.attempt = nil
+		c.mu.Unlock()
 		close(done)
 	}()
 
-	tc, neg, err := c.runAttempt(actx, nil, c.cfg.Resource)
-	if err != nil {
-		return c.failAttempt(err, tc)
+	for n := 1; ; n++ {
+		tc, neg, err := c.runAttempt(actx, nil, c.cfg.Resource)
+		if err == nil {
+			return c.goLive(tc, neg, true)
+		}
+		r := c.cfg.Reconnect
+		if !r.RetryConnect || r.Disabled || !retryable(err) || !c.mayTry(n+1) || actx.Err() != nil {
+			return c.failAttempt(err, tc, n, 0)
+		}
+		delay := c.delay(n)
+		if f := c.failAttempt(err, tc, n, delay); errors.Is(f, ErrDisconnected) {
+			return f
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-actx.Done():
+			t.Stop()
+			if c.isClosing() {
+				return ErrDisconnected
+			}
+			return actx.Err()
+		case <-t.C:
+		}
+		c.mu.Lock()
+		if c.closing {
+			c.mu.Unlock()
+			return ErrDisconnected
+		}
+		c.moveLocked(events.StateConnecting, events.StateChange{Attempt: n + 1})
+		c.mu.Unlock()
 	}
-	return c.goLive(tc, neg, true)
+}
+
+// isClosing reports whether Disconnect was called.
+func (c *Connection) isClosing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closing
 }
 
 // runAttempt runs one connect or recovery attempt (dial, negotiation,
@@ -279,17 +325,22 @@ func (c *Connection) goLive(tc transport.Conn, neg *negotiated, first bool) erro
 	return nil
 }
 
-// failAttempt ends a Connect that could not succeed: FAILED, then exactly one
-// ConnectionFailed. When Disconnect interrupted the attempt, nothing is
-// emitted here: Disconnect reports the close.
-func (c *Connection) failAttempt(err error, tc transport.Conn) error {
+// failAttempt ends Connect's attempt n that could not succeed: FAILED,
+// then exactly one ConnectionFailed; next is the wait before Connect tries
+// again (0: it does not). When Disconnect interrupted the attempt, nothing
+// is emitted here: Disconnect reports the close.
+func (c *Connection) failAttempt(err error, tc transport.Conn, n int, next time.Duration) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
 		return ErrDisconnected
 	}
 	f := c.failure(err, statusOf(tc), false)
-	if !c.transitionLocked(events.StateFailed) {
+	why := events.StateChange{Err: f.Err, Reason: f.Reason, NextDelayMS: next.Milliseconds()}
+	if c.cfg.Reconnect.RetryConnect {
+		why.Attempt = n
+	}
+	if !c.moveLocked(events.StateFailed, why) {
 		return fmt.Errorf("xmppconn: connect: %w", err)
 	}
 	c.em.Emit(f)

@@ -216,11 +216,25 @@ func (c *Connection) SendElement(ctx context.Context, r xml.TokenReader, start x
 // transitionLocked moves to state to and queues the stateChanged event. An
 // illegal transition is a bug: it is logged and refused.
 func (c *Connection) transitionLocked(to events.State) bool {
+	return c.moveLocked(to, events.StateChange{})
+}
+
+// moveLocked is transitionLocked with the cause of the move: the error type
+// and reason, the attempt number and the next wait of why.
+func (c *Connection) moveLocked(to events.State, why events.StateChange) bool {
 	ch, err := c.states.Transition(to)
 	if err != nil {
 		c.log.Error("xmppconn: illegal state transition", "err", err)
 		return false
 	}
+	ch.Err, ch.Reason, ch.Attempt, ch.NextDelayMS = why.Err, why.Reason, why.Attempt, why.NextDelayMS
 	c.em.Emit(ch)
 	return true
+}
+
+// causeLocked returns the error type and reason that a StateChange names
+// for err, as ConnectionFailed would for a session that was up.
+func (c *Connection) causeLocked(err error, st transport.Status, attempt int, next time.Duration) events.StateChange {
+	f := c.failure(err, st, true)
+	return events.StateChange{Err: f.Err, Reason: f.Reason, Attempt: attempt, NextDelayMS: next.Milliseconds()}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
@@ -224,5 +225,37 @@ func TestLostSessionFailsOnce(t *testing.T) {
 	want := []string{"state:CONNECTING", "state:CONNECTED", "established", "state:DISCONNECTED", "state:FAILED", "failed:connection.droppedError"}
 	if diff := cmp.Diff(want, rec.Names()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
+
+// TestDomainFromAccount: a JID as the username gives the domain (and the
+// resource) when Config.Domain is empty; Config.Domain still wins.
+func TestDomainFromAccount(t *testing.T) {
+	for _, tc := range []struct {
+		name, domain, username string
+		want                   string
+	}{
+		{"jid", "", "bob@example.com", "example.com"},
+		{"jid with resource", "", "bob@example.com/phone", "example.com"},
+		{"configured domain wins", "other.example", "bob@example.com", "other.example"},
+		{"localpart", "", "bob", "ws.example.net"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := xmppconn.New(xmppconn.Config{
+				URL:         "wss://ws.example.net/xmpp-websocket",
+				Domain:      tc.domain,
+				Credentials: auth.Credentials{Username: tc.username, Password: auth.NewSecret("pw")},
+			})
+			if got := c.Domain(); got != tc.want {
+				t.Errorf("Domain() = %q, want %q", got, tc.want)
+			}
+			if u := c.Config().Credentials.Username; u != "bob" {
+				t.Errorf("username %q, want the localpart bob", u)
+			}
+		})
+	}
+	c := xmppconn.New(xmppconn.Config{URL: "wss://x/", Credentials: auth.Credentials{Username: "bob@example.com/phone"}})
+	if r := c.Config().Resource; r != "phone" {
+		t.Errorf("Resource = %q, want phone", r)
 	}
 }

@@ -33,9 +33,25 @@ type dialer struct {
 	conns []*xmpptest.FakeConn
 	err   error
 	calls int
+	// gate, when set, holds every dial after the first until it is closed
+	// (or the attempt ends): recovery waits in RECONNECTING meanwhile.
+	gate chan struct{}
 }
 
-func (d *dialer) dial(context.Context, string, string) (transport.Conn, error) {
+func (d *dialer) dial(ctx context.Context, _, _ string) (transport.Conn, error) {
+	d.mu.Lock()
+	gate := d.gate
+	if d.calls == 0 {
+		gate = nil
+	}
+	d.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.calls++

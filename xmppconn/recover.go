@@ -11,20 +11,19 @@ import (
 	"github.com/xmppconn/xmppconn/transport"
 )
 
-// recover brings a lost session back: attempt n waits Config.Reconnect.Delay(n),
-// goes RECONNECTING, and resumes the XEP-0198 session when it can — or binds
-// a new one on the same stream when the server cannot resume it. A failed
-// attempt goes back to DISCONNECTED while attempts remain; after the last,
-// or after an error that will not heal, the connection ends in FAILED with
-// exactly one ConnectionFailed. Disconnect cancels ctx.
-func (c *Connection) recover(ctx context.Context, cause error, status transport.Status) {
+// recover brings a lost session back: attempt n waits (delay for the first,
+// Config.Reconnect's schedule for the next), goes RECONNECTING, and resumes
+// the XEP-0198 session when it can — or binds a new one on the same stream
+// when the server cannot resume it. A failed attempt goes back to
+// DISCONNECTED, naming why and the wait before the next, while the policy
+// allows more; after the last, or after an error that will not heal, the
+// connection ends in FAILED with exactly one ConnectionFailed. Disconnect
+// cancels ctx.
+func (c *Connection) recover(ctx context.Context, cause error, status transport.Status, delay time.Duration) {
 	lastErr, lastStatus := cause, status
-	tryResume := true
-	for n := 1; n <= c.cfg.Reconnect.Attempts; n++ {
-		delay := c.cfg.Reconnect.Delay(n)
-		if _, ok := redirectOf(cause); ok && n == 1 {
-			delay = 0 // the server named where to go: go now (redirect.go)
-		}
+	tryResume, last := true, 0
+	for n := 1; c.mayTry(n); n++ {
+		last = n
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -37,7 +36,7 @@ func (c *Connection) recover(ctx context.Context, cause error, status transport.
 			c.mu.Unlock()
 			return
 		}
-		c.transitionLocked(events.StateReconnecting)
+		c.moveLocked(events.StateReconnecting, c.causeLocked(lastErr, lastStatus, n, 0))
 		prev := c.jid
 		c.mu.Unlock()
 
@@ -61,18 +60,17 @@ func (c *Connection) recover(ctx context.Context, cause error, status transport.
 		}
 		lastErr = err
 		c.log.Debug("xmppconn: recovery attempt failed", "attempt", n, "err", err)
-		if !retryable(err) {
+		if !retryable(err) || !c.mayTry(n+1) {
 			break
 		}
-		if n < c.cfg.Reconnect.Attempts {
-			c.mu.Lock()
-			if c.closing {
-				c.mu.Unlock()
-				return
-			}
-			c.transitionLocked(events.StateDisconnected)
+		delay = c.delay(n + 1)
+		c.mu.Lock()
+		if c.closing {
 			c.mu.Unlock()
+			return
 		}
+		c.moveLocked(events.StateDisconnected, c.causeLocked(err, lastStatus, n, delay))
+		c.mu.Unlock()
 	}
 
 	c.mu.Lock()
@@ -80,7 +78,7 @@ func (c *Connection) recover(ctx context.Context, cause error, status transport.
 	if c.closing {
 		return
 	}
-	c.giveUpLocked(lastErr, lastStatus)
+	c.giveUpLocked(lastErr, lastStatus, last)
 	c.out.reset()
 }
 

@@ -375,7 +375,8 @@ func TestResumeAfterFailedDial(t *testing.T) {
 	}
 }
 
-// TestSendQueuedWhileDown: while the session is down, Send queues up to
+// TestSendQueuedWhileDown: while the session is down (here: a recovery
+// attempt waits for its dial), Send queues up to
 // QueueLimit stanzas and refuses more with ErrQueueFull; the queued ones go
 // out, in order, once the session is back.
 func TestSendQueuedWhileDown(t *testing.T) {
@@ -384,12 +385,8 @@ func TestSendQueuedWhileDown(t *testing.T) {
 	d := &dialer{conns: []*xmpptest.FakeConn{f1, f2}, err: errRefused}
 	cfg := recoverConfig(d)
 	cfg.QueueLimit = 2
-	delayed, gate := make(chan int, 1), make(chan struct{})
-	cfg.Reconnect.Delay = func(n int) time.Duration {
-		delayed <- n
-		<-gate
-		return 0
-	}
+	gate := make(chan struct{})
+	d.gate = gate
 	c := xmppconn.New(cfg)
 	rec := xmpptest.Record(c)
 	defer c.Disconnect(context.Background())
@@ -405,13 +402,9 @@ func TestSendQueuedWhileDown(t *testing.T) {
 	}
 	wait()
 	close(f1.ToClient)
-	select {
-	case <-delayed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("recovery never asked for its delay")
-	}
-	if st := c.State(); st != events.StateDisconnected {
-		t.Errorf("state during the delay = %v, want DISCONNECTED", st)
+	rec.WaitFor(t, 10*time.Second, "RECONNECTING", isState(events.StateReconnecting))
+	if st := c.State(); st != events.StateReconnecting {
+		t.Errorf("state while the attempt waits = %v, want RECONNECTING", st)
 	}
 	sendBodies(t, c, "q1", "q2")
 	if err := xmpptest.SendBody(xmpptest.Context(t), c, c.JID().Bare(), "q3"); !errors.Is(err, xmppconn.ErrQueueFull) {
@@ -441,12 +434,8 @@ func TestSendQueueFullConcurrent(t *testing.T) {
 	d := &dialer{conns: []*xmpptest.FakeConn{f1, f2}, err: errRefused}
 	cfg := recoverConfig(d)
 	cfg.QueueLimit = 3
-	delayed, gate := make(chan int, 1), make(chan struct{})
-	cfg.Reconnect.Delay = func(n int) time.Duration {
-		delayed <- n
-		<-gate
-		return 0
-	}
+	gate := make(chan struct{})
+	d.gate = gate
 	c := xmppconn.New(cfg)
 	rec := xmpptest.Record(c)
 	defer c.Disconnect(context.Background())
@@ -462,11 +451,7 @@ func TestSendQueueFullConcurrent(t *testing.T) {
 	}
 	wait()
 	close(f1.ToClient)
-	select {
-	case <-delayed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("recovery never asked for its delay")
-	}
+	rec.WaitFor(t, 10*time.Second, "RECONNECTING", isState(events.StateReconnecting))
 
 	const senders = 40
 	var (

@@ -162,10 +162,16 @@ func (p RedirectConfig) allows(host, domain, origin string) bool {
 	return false
 }
 
+// redirectEvent returns the ConnectionRedirected event of a redirect, and
+// logs it.
+func (c *Connection) redirectEvent(rd redirect, target string, followed bool) events.Event {
+	c.log.Debug("xmppconn: redirected", "kind", rd.kind, "target", auth.RedactURL(target), "followed", followed)
+	return events.Redirected{Target: auth.RedactURL(target), Kind: rd.kind, Followed: followed}
+}
+
 // emitRedirectLocked reports a redirect; c.mu is held.
 func (c *Connection) emitRedirectLocked(rd redirect, target string, followed bool) {
-	c.em.Emit(events.Redirected{Target: auth.RedactURL(target), Kind: rd.kind, Followed: followed})
-	c.log.Debug("xmppconn: redirected", "kind", rd.kind, "target", auth.RedactURL(target), "followed", followed)
+	c.em.Emit(c.redirectEvent(rd, target, followed))
 }
 
 // redirected decides on a redirect met during an attempt and reports it.
@@ -183,30 +189,30 @@ func (c *Connection) redirected(rd redirect, current, origin, domain string, hop
 
 // liveRedirectLocked decides on a redirect that ended a live stream (c.mu
 // held): when it is followed, the endpoint moves and the session recovers
-// there. It returns whether to recover, and the error to report otherwise.
-func (c *Connection) liveRedirectLocked(err error) (bool, error) {
+// there. It returns whether to recover, the ConnectionRedirected event to
+// emit (nil without a redirect), which the caller queues after
+// DISCONNECTED, and the error to report when the session does not recover.
+func (c *Connection) liveRedirectLocked(err error) (bool, events.Event, error) {
 	rd, ok := redirectOf(err)
 	if !ok {
-		return false, err
+		return false, nil, err
 	}
 	domain, derr := c.domain()
 	c.route.mu.Lock()
 	current, origin := c.route.endpoint, c.route.origin
 	c.route.mu.Unlock()
 	if derr != nil || current == "" {
-		return false, err
+		return false, nil, err
 	}
 	next, refused := c.follow(rd, current, origin, domain, 0)
 	if refused == nil && c.cfg.Reconnect.Disabled {
 		refused = &RedirectRefusedError{Kind: rd.kind, Target: auth.RedactURL(next), Reason: RedirectReasonDisabled + " (reconnection is off)", Err: err}
 	}
 	if refused != nil {
-		c.emitRedirectLocked(rd, refused.Target, false)
-		return false, refused
+		return false, c.redirectEvent(rd, refused.Target, false), refused
 	}
-	c.emitRedirectLocked(rd, next, true)
 	c.setEndpoint(next)
-	return true, err
+	return true, c.redirectEvent(rd, next, true), err
 }
 
 // setEndpoint makes next the endpoint of the following attempts.

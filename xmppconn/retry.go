@@ -26,6 +26,33 @@ func reconnectDelay(n int, rnd func() float64) time.Duration {
 	return lo + time.Duration(rnd()*float64(hi-lo))
 }
 
+// jitterDelay returns the wait before attempt n with full jitter: uniform in
+// [0, min(maxDelay, 2^(n-1) s)]. rnd returns a number in [0, 1).
+func jitterDelay(n int, maxDelay time.Duration, rnd func() float64) time.Duration {
+	ceiling := maxDelay
+	if n < 1 {
+		n = 1
+	}
+	if n <= 32 { // 2^31 s is far beyond any cap
+		ceiling = min(maxDelay, time.Duration(1<<(n-1))*time.Second)
+	}
+	return time.Duration(rnd() * float64(ceiling+1))
+}
+
+// delay returns the wait before attempt n, capped by MaxDelay.
+func (c *Connection) delay(n int) time.Duration {
+	d := c.cfg.Reconnect.Delay(n)
+	if m := c.cfg.Reconnect.MaxDelay; m > 0 && d > m {
+		d = m
+	}
+	return max(d, 0)
+}
+
+// mayTry reports whether the policy allows attempt n.
+func (c *Connection) mayTry(n int) bool {
+	return c.cfg.Reconnect.Unlimited || n <= c.cfg.Reconnect.Attempts
+}
+
 // Stream error conditions after which the client tries again (design.md).
 var retryConditions = map[string]bool{
 	"system-shutdown":          true,

@@ -282,3 +282,21 @@ func TestHandleSM(t *testing.T) {
 		t.Errorf("resumeID = %q after <failed/>", id)
 	}
 }
+
+func TestJitterDelay(t *testing.T) {
+	const maxDelay = 30 * time.Second
+	for _, tc := range []struct {
+		n       int
+		ceiling time.Duration // the draw is uniform in [0, ceiling]
+	}{
+		{1, time.Second}, {2, 2 * time.Second}, {3, 4 * time.Second}, {5, 16 * time.Second},
+		{6, maxDelay}, {40, maxDelay}, {1 << 20, maxDelay}, {0, time.Second},
+	} {
+		if got := jitterDelay(tc.n, maxDelay, func() float64 { return 0 }); got != 0 {
+			t.Errorf("jitterDelay(%d) with rnd 0 = %v, want 0 (full jitter)", tc.n, got)
+		}
+		if got := jitterDelay(tc.n, maxDelay, func() float64 { return 0.999999999 }); got > tc.ceiling || got < tc.ceiling-time.Millisecond {
+			t.Errorf("jitterDelay(%d) near the top = %v, want just under %v", tc.n, got, tc.ceiling)
+		}
+	}
+}

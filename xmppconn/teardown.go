@@ -40,13 +40,16 @@ func (c *Connection) detachLocked() *link {
 
 // release lets a detached stream go: the extensions hear that the stream is
 // down, and the transport is closed (which also unblocks a writer stuck on
-// a dead stream). ctx bounds the close; nil means closeQuietly's bound.
-func (c *Connection) release(ctx context.Context, l *link) error {
+// a dead stream) within closeQuietly's bound.
+func (c *Connection) release(l *link) {
 	c.exts.down()
-	if ctx == nil {
-		closeQuietly(l.tc)
-		return nil
-	}
+	closeQuietly(l.tc)
+}
+
+// releasePolitely is release for Disconnect: the close is bounded by ctx,
+// and its error returned.
+func (c *Connection) releasePolitely(ctx context.Context, l *link) error {
+	c.exts.down()
 	return l.tc.Close(ctx)
 }
 
@@ -83,25 +86,48 @@ func (c *Connection) lost(l *link, err error) {
 		return
 	}
 	c.detachLocked()
-	c.transitionLocked(events.StateDisconnected)
-	follow, err := c.liveRedirectLocked(err)
+	st := l.tc.Status()
+	follow, redirected, err := c.liveRedirectLocked(err)
 	if c.cfg.Reconnect.Disabled || (!follow && !retryable(err)) {
-		c.endLocked(c.failure(err, l.tc.Status(), true))
+		c.moveLocked(events.StateDisconnected, c.causeLocked(err, st, 0, 0))
+		c.emitLocked(redirected)
+		c.endLocked(c.failure(err, st, true))
 		c.mu.Unlock()
 		c.log.Debug("xmppconn: session lost for good", "err", err)
-		_ = c.release(nil, l)
+		c.release(l)
 		c.out.reset()
 		return
 	}
+	c.mu.Unlock()
+	// The schedule is the caller's code: it runs without the lock.
+	delay := time.Duration(0) // a redirect names where to go: go now
+	if !follow {
+		delay = c.delay(1)
+	}
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		c.release(l)
+		return
+	}
+	c.moveLocked(events.StateDisconnected, c.causeLocked(err, st, 0, delay))
+	c.emitLocked(redirected)
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	c.mu.Unlock()
-	c.log.Debug("xmppconn: session lost, recovering", "err", err)
-	_ = c.release(nil, l)
+	c.log.Debug("xmppconn: session lost, recovering", "err", err, "next_delay", delay)
+	c.release(l)
 	c.out.down()
 	// The old stream is let go before recovery may bring a new one up. The
 	// caller (the processor, a keepalive check, serve) holds a count.
-	c.spawn(func() { c.recover(ctx, err, l.tc.Status()) })
+	c.spawn(func() { c.recover(ctx, err, st, delay) })
+}
+
+// emitLocked queues e, if any; c.mu is held.
+func (c *Connection) emitLocked(e events.Event) {
+	if e != nil {
+		c.em.Emit(e)
+	}
 }
 
 // Fail ends the live session for a reason found above the transport (the
@@ -122,7 +148,7 @@ func (c *Connection) Fail(f events.Failed) bool {
 	c.completeLocked(&f, l.tc.Status())
 	c.endLocked(f)
 	c.mu.Unlock()
-	_ = c.release(nil, l)
+	c.release(l)
 	c.out.reset()
 	return true
 }
@@ -130,13 +156,32 @@ func (c *Connection) Fail(f events.Failed) bool {
 // Disconnect closes the connection: CLOSING, then CLOSED and
 // ConnectionDisconnected. It cancels a Connect or a recovery in progress,
 // closes the stream politely (bounded by ctx) and returns once the
-// connection's goroutines have ended. On a connection that is CLOSED or
-// FAILED it only waits for what is left and emits nothing.
+// connection's goroutines have ended and the listeners have seen its events
+// (but when called from a listener). On a connection that is CLOSED or
+// FAILED it only stops a Connect that waits to try again, waits for what is
+// left, and emits nothing.
 func (c *Connection) Disconnect(ctx context.Context) error {
+	err := c.disconnect(ctx)
+	_ = c.em.Sync(ctx)
+	return err
+}
+
+func (c *Connection) disconnect(ctx context.Context) error {
 	c.mu.Lock()
 	st := c.states.State()
 	if st == events.StateClosed || st == events.StateFailed || c.closing {
+		cancel, attempt := c.cancel, c.attempt
+		if attempt != nil && !c.closing {
+			// A Connect between two attempts (Reconnect.RetryConnect).
+			c.closing = true
+		} else {
+			attempt = nil
+		}
 		c.mu.Unlock()
+		if attempt != nil {
+			cancel()
+			<-attempt
+		}
 		c.loops.Wait()
 		return nil
 	}
@@ -154,8 +199,14 @@ func (c *Connection) Disconnect(ctx context.Context) error {
 	}
 	var err error
 	if l != nil {
+		if c.inCounting.Load() {
+			// XEP-0198 §4: acknowledge what was handled before closing, or
+			// the server takes those stanzas for lost and bounces them to
+			// their senders.
+			c.out.write(smAnswer(c.inH.Load()))
+		}
 		cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
-		err = c.release(cctx, l)
+		err = c.releasePolitely(cctx, l)
 		ccancel()
 	}
 	c.out.reset()
@@ -176,9 +227,12 @@ func (c *Connection) Disconnect(ctx context.Context) error {
 }
 
 // giveUpLocked ends a session whose recovery cannot go on: err is the last
-// error, st what the last transport saw. Call it with c.mu held, in
-// DISCONNECTED or RECONNECTING; the caller resets the outbox without the
-// lock.
-func (c *Connection) giveUpLocked(err error, st transport.Status) {
-	c.endLocked(c.failure(err, st, true))
+// error, st what the last transport saw, attempt the last attempt made.
+// Call it with c.mu held, in DISCONNECTED or RECONNECTING; the caller
+// resets the outbox without the lock.
+func (c *Connection) giveUpLocked(err error, st transport.Status, attempt int) {
+	f := c.failure(err, st, true)
+	c.moveLocked(events.StateFailed, events.StateChange{Err: f.Err, Reason: f.Reason, Attempt: attempt})
+	c.em.Emit(f)
+	c.releaseSessionLocked()
 }

@@ -140,7 +140,7 @@ func (c *Connection) resumeNow(ctx context.Context) error {
 		return nil
 	}
 	l := c.detachLocked()
-	c.transitionLocked(events.StateReconnecting)
+	c.moveLocked(events.StateReconnecting, events.StateChange{Attempt: 1})
 	rctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	prev := c.jid
@@ -176,17 +176,23 @@ func (c *Connection) resumeNow(ctx context.Context) error {
 		status = tc.Status()
 	}
 
+	var delay time.Duration
+	again := !c.cfg.Reconnect.Disabled && retryable(err)
+	if again {
+		delay = c.delay(1) // the caller's code: without the lock
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
 		return ErrDisconnected
 	}
-	c.transitionLocked(events.StateDisconnected)
-	if c.cfg.Reconnect.Disabled || !retryable(err) {
-		c.giveUpLocked(err, status)
+	if !again {
+		c.moveLocked(events.StateDisconnected, c.causeLocked(err, status, 1, 0))
+		c.giveUpLocked(err, status, 1)
 		c.out.reset()
 		return err
 	}
-	c.spawn(func() { c.recover(rctx, err, status) })
+	c.moveLocked(events.StateDisconnected, c.causeLocked(err, status, 1, delay))
+	c.spawn(func() { c.recover(rctx, err, status, delay) })
 	return fmt.Errorf("xmppconn: refresh token: resume: %w", err)
 }

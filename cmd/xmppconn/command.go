@@ -28,6 +28,10 @@ func newCommand(name, about string, args []string, stdout, stderr io.Writer, get
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c.flags.register(fs)
+	var attempts int
+	if name == "watch" {
+		fs.IntVar(&attempts, "attempts", 0, "give up after this many failed attempts in a row (0: never)")
+	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: xmppconn %s [flags] URL|DOMAIN\n\n%s\n\nflags:\n", name, about)
 		fs.PrintDefaults()
@@ -48,6 +52,22 @@ func newCommand(name, about string, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		fmt.Fprintf(stderr, "xmppconn %s: %v\n", name, err)
 		return nil, exitUsage
+	}
+	switch {
+	case attempts < 0:
+		fmt.Fprintf(stderr, "xmppconn %s: --attempts must not be negative\n", name)
+		return nil, exitUsage
+	case name == "watch":
+		// A service: retry for ever, the first connect included, each
+		// attempt bounded by --timeout.
+		cfg.Reconnect = xmppconn.ServiceReconnect()
+		cfg.Reconnect.AttemptTimeout = c.flags.timeout
+		if attempts > 0 {
+			cfg.Reconnect.Unlimited, cfg.Reconnect.Attempts = false, attempts
+		}
+	default:
+		// probe measures one attempt and never reconnects.
+		cfg.Reconnect.Disabled = true
 	}
 	c.printer = &printer{w: stdout, json: c.flags.json}
 	c.conn = xmppconn.New(cfg)

@@ -99,11 +99,9 @@ func (f *connFlags) config(rawURL string, getenv func(string) string, stderr io.
 		if err != nil || j.Localpart() == "" {
 			return cfg, &usageError{fmt.Sprintf("--jid %q is not a JID of the form user@domain", f.jid)}
 		}
-		cfg.Credentials.Username = j.Localpart()
-		cfg.Resource = j.Resourcepart()
-		if cfg.Domain == "" {
-			cfg.Domain = j.Domainpart()
-		}
+		// The account as a JID: the library takes its domain (unless
+		// --domain says otherwise) and resource, as for any bot.
+		cfg.Credentials.Username = j.String()
 		if f.passwordEnv == "" {
 			return cfg, &usageError{"--jid needs --password-env NAME (passwords are never taken from flags)"}
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 )
 
 // Exit statuses.
@@ -21,13 +22,16 @@ commands:
   probe     connect once, print the lifecycle events, disconnect
   watch     connect and stay connected, printing every event until interrupted
   discover  list the endpoints a domain publishes (XEP-0156 host-meta)
+  version   print the version (also --version)
   help      show this help
 
 Run "xmppconn COMMAND -h" for the flags of a command.
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM is how systemd and Kubernetes stop a service: it closes as
+	// cleanly as Ctrl-C.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
@@ -46,6 +50,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return probe(ctx, args[1:], stdout, stderr, getenv)
 	case "discover":
 		return discover(ctx, args[1:], stdout, stderr, getenv)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "xmppconn "+version())
+		return exitOK
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

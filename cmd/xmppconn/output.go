@@ -52,7 +52,17 @@ func (p *printer) printJSON(e events.Event, ms float64) {
 func describe(e events.Event) string {
 	switch v := e.(type) {
 	case events.StateChange:
-		return fmt.Sprintf("  %s -> %s", v.From, v.State)
+		s := fmt.Sprintf("  %s -> %s", v.From, v.State)
+		if v.Attempt > 0 {
+			s += fmt.Sprintf(" (attempt %d)", v.Attempt)
+		}
+		if v.Reason != "" {
+			s += ": " + string(v.Err) + ": " + v.Reason
+		}
+		if v.NextDelayMS > 0 {
+			s += fmt.Sprintf("; next attempt in %s", time.Duration(v.NextDelayMS)*time.Millisecond)
+		}
+		return s
 	case events.Established:
 		s := "  jid=" + v.JID
 		if v.Resumed {

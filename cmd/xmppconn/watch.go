@@ -8,9 +8,12 @@ import (
 )
 
 // watch connects and stays connected (pings, resumption, reconnection),
-// printing every event until interrupted; then it closes cleanly.
+// printing every event until interrupted (SIGINT or SIGTERM); then it
+// closes cleanly. It retries for ever, the first connect included, like a
+// service (xmppconn.ServiceReconnect), unless --attempts bounds it; each
+// retry's reason is printed with its state change.
 func watch(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	c, code := newCommand("watch", "Connect and stay connected, printing every event until interrupted (SIGINT closes cleanly).", args, stdout, stderr, getenv)
+	c, code := newCommand("watch", "Connect and stay connected, printing every event until interrupted (SIGINT or SIGTERM closes cleanly).\nRetries for ever, the first connect included, unless --attempts bounds it.", args, stdout, stderr, getenv)
 	if c == nil {
 		return code
 	}
@@ -22,7 +25,7 @@ func watch(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		}
 	})
 	code = exitOK
-	if err := c.connect(ctx); err != nil {
+	if err := c.conn.Connect(ctx); err != nil { // each attempt is bounded by --timeout
 		code = exitFailed
 	} else {
 		select {

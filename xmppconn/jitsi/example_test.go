@@ -48,7 +48,7 @@ func ExampleDeployment_ConferenceRequest() {
 			// it is checked for expiry before every connect and resume.
 			Token: auth.StaticToken(token),
 		})
-		b := &bot{c, jitsi.Attach(c, jitsi.Config{}), muc.New(c)} // the Jitsi layer, and rooms
+		b := &bot{c, jitsi.Attach(c, jitsi.Config{}), muc.New(c, muc.Config{})} // the Jitsi layer, and rooms
 		c.On(events.ConnectionTokenExpired, func(events.Event) {
 			log.Print("the token expired: fetch a new one and call RefreshToken")
 		})

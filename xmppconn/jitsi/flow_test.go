@@ -55,7 +55,7 @@ func jitsiConn(t *testing.T, early string, tune func(*jitsi.Config)) (*meet, *xm
 		tune(&jcfg)
 	}
 	conn := xmppconn.New(f.Config())
-	c := &meet{conn, jitsi.Attach(conn, jcfg), muc.New(conn)}
+	c := &meet{conn, jitsi.Attach(conn, jcfg), muc.New(conn, muc.Config{})}
 	rec := xmpptest.Record(conn)
 	go func() {
 		id := f.ServeLogin(t)

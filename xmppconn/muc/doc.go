@@ -2,11 +2,18 @@
 // xmppconn.Connection. It is plain XMPP: the Jitsi layer
 // (package xmppconn/jitsi) adds its own parts of joining on top (the
 // display name a lobby asks for), and this package knows nothing of them. It
-// is not a full XEP-0045 client: it joins rooms and reports how a join
-// ended; for room configuration, invitations and moderation use
-// mellium.im/xmpp/muc on Connection.Session.
+// is not a full XEP-0045 client: it joins and leaves rooms, asks for the
+// history it wants, and joins them again after a reconnect that could not
+// resume the session; for room configuration, invitations and moderation
+// use mellium.im/xmpp/muc on Connection.Session.
 //
-//	rooms := muc.New(c) // once per Connection, before Connect
+// Why not mellium's muc for joining too: its Client answers joins from a
+// mux handler of a mellium session, which a Connection makes only when
+// Session is called (it costs an idle bot about half its memory), and it
+// offers no rejoin after a fresh session. This package watches presences
+// through the Connection's Extension hooks instead.
+//
+//	rooms := muc.New(c, muc.Config{}) // once per Connection, before Connect
 //	r, err := rooms.Join(ctx, jid.MustParse("team@conference.example.com"), "bot", nil)
 //	switch {
 //	case errors.Is(err, muc.ErrPasswordRequired):

@@ -18,9 +18,12 @@ var (
 	ErrNicknameConflict error = xmppconn.StanzaCondition(stanza.Conflict)             // the nick is in use
 )
 
-// errJoinInProgress is returned by a Join while another join of the same
-// room waits for its answer.
+// errJoinInProgress is returned by a Join or Leave while another join or
+// leave of the same room waits for its answer.
 var errJoinInProgress = errors.New("a join is already in progress")
+
+// errNotJoined is returned by Leave for a room that was not joined.
+var errNotJoined = errors.New("not joined")
 
 // JoinError reports that a room refused a join: the room's stanza error.
 // errors.Is matches the Err* refusals of this package, any stanza.Error by

@@ -20,7 +20,7 @@ func ExampleRooms_Join() {
 		URL:         "wss://example.com/xmpp-websocket",
 		Credentials: auth.Credentials{Username: "bot", Password: auth.NewSecret(os.Getenv("BOT_PASSWORD"))},
 	})
-	rooms := muc.New(c) // before Connect
+	rooms := muc.New(c, muc.Config{}) // before Connect
 	if err := c.Connect(ctx); err != nil {
 		log.Fatal(err)
 	}

@@ -61,7 +61,7 @@ type meet struct {
 func connect(t *testing.T, cfg xmppconn.Config) (*meet, *xmpptest.Recorder) {
 	t.Helper()
 	conn := xmppconn.New(cfg)
-	c := &meet{conn, jitsi.Attach(conn, jitsiConfig), muc.New(conn)}
+	c := &meet{conn, jitsi.Attach(conn, jitsiConfig), muc.New(conn, muc.Config{})}
 	rec := xmpptest.Record(conn)
 	if err := c.Connect(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Connect: %v", err)
