@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,9 @@ import (
 	"github.com/xmppconn/xmppconn/internal/faultproxy"
 	"github.com/xmppconn/xmppconn/internal/prosodytest"
 	"github.com/xmppconn/xmppconn/internal/xmpptest"
+	"github.com/xmppconn/xmppconn/transport"
+	"github.com/xmppconn/xmppconn/transport/bosh"
+	"github.com/xmppconn/xmppconn/transport/websocket"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -39,6 +43,26 @@ func startProxy(t *testing.T, s *prosodytest.Server) *faultproxy.Proxy {
 	}
 	t.Cleanup(func() { p.Close() })
 	return p
+}
+
+// gatedDial dials the built-in transports the way the Connection would,
+// but holds every dial after the first until gate is closed (or the
+// attempt ends).
+func gatedDial(cfg xmppconn.Config, gate <-chan struct{}) func(context.Context, string, string) (transport.Conn, error) {
+	var dials atomic.Int32
+	return func(ctx context.Context, url, domain string) (transport.Conn, error) {
+		if dials.Add(1) > 1 {
+			select {
+			case <-gate:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		if strings.HasPrefix(url, "ws") {
+			return websocket.Dial(ctx, url, domain, &websocket.Options{HTTPClient: cfg.HTTPClient})
+		}
+		return bosh.Dial(ctx, url, domain, &bosh.Options{HTTPClient: cfg.HTTPClient})
+	}
 }
 
 func isEstablished(e events.Event) bool { return e.Type() == events.ConnectionEstablished }
@@ -69,14 +93,12 @@ func TestIntegrationBlackholeDetected(t *testing.T) {
 				quickRecovery(&cfg)
 				cfg.Ping = xmppconn.PingConfig{Interval: interval, Timeout: timeout, Failures: 1}
 				cfg.Reconnect.Disabled = !recovery
-				// The attempts wait until the network is back and the
-				// server has seen the old connection end (a resume that
-				// races the server's own notice is a different test).
+				// The attempts wait (in their dial) until the network is back
+				// and the server has seen the old connection end (a resume
+				// that races the server's own notice is a different test).
 				restored := make(chan struct{})
-				cfg.Reconnect.Delay = func(int) time.Duration {
-					<-restored
-					return 0
-				}
+				cfg.Reconnect.Delay = func(int) time.Duration { return 0 }
+				cfg.Dial = gatedDial(cfg, restored)
 				c := xmppconn.New(cfg)
 				defer c.Disconnect(context.Background())
 				rec := xmpptest.Record(c)
