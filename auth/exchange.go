@@ -37,14 +37,15 @@ const (
 // An Exchange is not safe for concurrent use. After any error it is done:
 // every later call returns that error.
 type Exchange struct {
-	mech    sasl.Mechanism
-	neg     *sasl.Negotiator
-	scram   bool
-	cb      string
-	maxIter int
-	step    exchangeStep
-	final   []byte // the SCRAM server-final-message verified from a challenge
-	err     error
+	mech      sasl.Mechanism
+	neg       *sasl.Negotiator
+	scram     bool
+	cb        string
+	maxIter   int
+	step      exchangeStep
+	final     []byte // the SCRAM server-final-message verified from a challenge
+	err       error
+	anonAsked bool // the server asked for the ANONYMOUS initial response
 }
 
 // NewExchange chooses a mechanism with Choose and prepares the exchange.
@@ -125,7 +126,9 @@ func (e *Exchange) Step(challenge []byte) ([]byte, error) {
 	case !e.scram:
 		// ANONYMOUS sent without initial response: the server asks for it
 		// with an empty challenge and gets an empty response.
-		if e.mech.Name == "ANONYMOUS" && len(challenge) == 0 {
+		// Once only: a server that keeps asking gets a failure, not a loop.
+		if e.mech.Name == "ANONYMOUS" && len(challenge) == 0 && !e.anonAsked {
+			e.anonAsked = true
 			return []byte{}, nil
 		}
 		return nil, e.fail(fmt.Errorf("%w: unexpected challenge for %s", ErrChallengeRejected, e.mech.Name))

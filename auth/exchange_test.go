@@ -490,3 +490,22 @@ func FuzzExchangeServerFirst(f *testing.F) {
 		}
 	})
 }
+
+// TestExchangeAnonymousChallengeOnce: the empty challenge that asks for the
+// ANONYMOUS initial response is answered once; a server that asks again
+// gets an error, not an endless loop.
+func TestExchangeAnonymousChallengeOnce(t *testing.T) {
+	ex, err := NewExchange([]string{"ANONYMOUS"}, Credentials{}, Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ex.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := ex.Step(nil); err != nil || len(resp) != 0 {
+		t.Fatalf("first empty challenge = %q, %v", resp, err)
+	}
+	if _, err := ex.Step(nil); !errors.Is(err, ErrChallengeRejected) {
+		t.Errorf("second empty challenge: %v, want ErrChallengeRejected", err)
+	}
+}

@@ -102,6 +102,17 @@ type Config struct {
 	// management. Zero: used whenever the server offers it.
 	SASL2 SASL2Config
 
+	// InboundLimit bounds, in bytes, each queue of what the server sent and
+	// the client has not handled yet: the stanzas that arrive during
+	// negotiation (past the bound the attempt ends with a
+	// *transport.LimitError), the elements read and not yet processed, and
+	// the stanzas waiting for the Handler (past the bound the client stops
+	// reading until there is room, so that TCP slows the server down).
+	// Each element counts its size plus 128 bytes. Zero: 4 MiB. With the
+	// default limits a Connection holds at most about 12 MiB of server
+	// input, whatever the server sends.
+	InboundLimit int
+
 	// QueueLimit bounds the stanzas held while the session is down
 	// (DISCONNECTED or RECONNECTING) and sent once it is back; a send past
 	// the bound fails with ErrQueueFull. Zero: 1000.
@@ -213,6 +224,7 @@ const (
 	DefaultServiceMaxDelay   = 30 * time.Second
 	DefaultAckEvery          = 5
 	DefaultQueueLimit        = 1000
+	DefaultInboundLimit      = 4 << 20
 )
 
 // withDefaults returns the config with zero values replaced by defaults.
@@ -256,6 +268,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.QueueLimit <= 0 {
 		c.QueueLimit = DefaultQueueLimit
+	}
+	if c.InboundLimit <= 0 {
+		c.InboundLimit = DefaultInboundLimit
 	}
 	if c.SASL2.Tag == "" {
 		c.SASL2.Tag = DefaultBind2Tag

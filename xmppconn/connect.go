@@ -39,7 +39,9 @@ func (c *Connection) Connect(ctx context.Context) error {
 
 // connect runs the attempts of Connect.
 func (c *Connection) connect(ctx context.Context) error {
-	c.loops.Wait() // goroutines of a previous, failed session
+	if err := c.waitLoops(ctx); err != nil { // goroutines of a previous session
+		return fmt.Errorf("xmppconn: connect: the previous session's goroutines are still running: %w", err)
+	}
 	c.mu.Lock()
 	if st := c.states.State(); st != events.StateClosed && st != events.StateFailed {
 		c.mu.Unlock()
@@ -144,6 +146,18 @@ func (c *Connection) domain() (string, error) {
 	return u.Hostname(), nil
 }
 
+// dialBounded dials within twice Config.Ping.Timeout (steps.go).
+func (c *Connection) dialBounded(ctx context.Context, rawURL, domain string) (transport.Conn, error) {
+	bound := 2 * c.cfg.Ping.Timeout
+	dctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	tc, err := c.dial(dctx, rawURL, domain)
+	if err != nil && ctx.Err() == nil && dctx.Err() != nil {
+		err = &NoAnswerError{Step: "dial", Waiting: "connection", Bound: bound}
+	}
+	return tc, err
+}
+
 // dial opens the transport that the URL scheme selects.
 func (c *Connection) dial(ctx context.Context, rawURL, domain string) (transport.Conn, error) {
 	if c.cfg.Dial != nil {
@@ -229,11 +243,11 @@ func (c *Connection) negotiateAt(ctx context.Context, rawURL, domain string, cfg
 
 // negotiateOnce dials rawURL and negotiates a session on it with cfg.
 func (c *Connection) negotiateOnce(ctx context.Context, rawURL, domain string, cfg *Config, resume *resumeReq, resource string) (transport.Conn, *negotiated, error) {
-	tc, err := c.dial(ctx, rawURL, domain)
+	tc, err := c.dialBounded(ctx, rawURL, domain)
 	if err != nil {
 		return nil, nil, err
 	}
-	n := &negotiator{conn: tc, cfg: cfg, domain: domain, resource: resource, resume: resume, resumeTO: c.cfg.Ping.Timeout, log: c.log, agentID: c.agentID}
+	n := &negotiator{conn: tc, cfg: cfg, domain: domain, resource: resource, resume: resume, stepTO: c.cfg.Ping.Timeout, log: c.log, agentID: c.agentID}
 	neg, err := n.run(ctx)
 	if err != nil {
 		return tc, nil, err

@@ -47,7 +47,8 @@ func (d *dispatcher) reset() {
 }
 
 // deliver passes one inbound stanza (r is its root, elem its bytes) to the
-// Handler. It never blocks on the Handler.
+// Handler. It waits for the Handler only while Config.InboundLimit bytes
+// wait for it already.
 func (c *Connection) deliver(l *link, r root, elem []byte) {
 	d := &c.disp
 	d.mu.Lock()
@@ -56,7 +57,14 @@ func (c *Connection) deliver(l *link, r root, elem []byte) {
 	case d.pipe != nil:
 		d.pipe.deliver(elem)
 	case c.cfg.Handler != nil:
-		if d.q.Push(elem) {
+		// Past Config.InboundLimit the processor waits for the Handler,
+		// and the read behind it waits for the processor.
+		var stop <-chan struct{}
+		if l != nil {
+			stop = l.stop
+		}
+		start, _ := d.q.PushWait(elem, len(elem)+elementOverhead, c.cfg.InboundLimit, stop)
+		if start {
 			c.loops.Add(1) // the processor or goLive holds a count
 			go c.handleCounted()
 		}

@@ -118,6 +118,16 @@ func (c *Connection) keepaliveFired(l *link) {
 		c.suspendMax.Store(int64(late))
 	}
 	interval := c.cfg.Ping.Interval
+	if l.backlog.Load() {
+		// The read waits for the client to catch up with what the server
+		// sent: the stream is alive, the client is slow. No ping could be
+		// read meanwhile.
+		l.ka.pingID, l.ka.misses = "", 0
+		l.rearmLocked(now.Add(interval))
+		l.kmu.Unlock()
+		l.leave()
+		return
+	}
 	if l.ka.pingID != "" {
 		// The ping's timeout: any inbound data since it was sent proves the
 		// stream alive as well.

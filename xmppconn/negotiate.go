@@ -60,15 +60,16 @@ type resumeReq struct {
 // negotiator runs one stream negotiation over a transport.Conn: features,
 // SASL, restart, bind. It is shared by every transport.
 type negotiator struct {
-	conn     transport.Conn
-	cfg      *Config
-	domain   string
-	resource string        // the resource to ask for at bind time
-	resume   *resumeReq    // try <resume/> first when set
-	resumeTO time.Duration // bound on the wait for <resumed/> or <failed/>, features and SASL2 answers
-	log      *slog.Logger
-	early    [][]byte
-	agentID  string // the SASL2 user agent id of the Connection
+	conn      transport.Conn
+	cfg       *Config
+	domain    string
+	resource  string        // the resource to ask for at bind time
+	resume    *resumeReq    // try <resume/> first when set
+	stepTO    time.Duration // bound on each wait for the server (steps.go)
+	log       *slog.Logger
+	early     [][]byte
+	earlySize int    // bytes of early, with the overhead of each
+	agentID   string // the SASL2 user agent id of the Connection
 }
 
 // readNonStanza reads the next element that is not a stanza, keeping
@@ -88,13 +89,26 @@ func (n *negotiator) readNonStanza(ctx context.Context) ([]byte, root, error) {
 		n.log.Debug("xmppconn: negotiation read", "name", r.Name.Local, "ns", r.Name.Space)
 		switch {
 		case r.isStanza():
-			n.early = append(n.early, elem)
+			if err := n.keepEarly(elem); err != nil {
+				return nil, root{}, err
+			}
 			continue
 		case r.is(nsStream, "error"):
 			return nil, r, parseStreamError(elem)
 		}
 		return elem, r, nil
 	}
+}
+
+// keepEarly keeps a stanza that came during negotiation, for delivery once
+// the session is up, within Config.InboundLimit.
+func (n *negotiator) keepEarly(elem []byte) error {
+	n.earlySize += len(elem) + elementOverhead
+	if n.earlySize > n.cfg.InboundLimit {
+		return &transport.LimitError{What: "stanzas before the session is up", Limit: n.cfg.InboundLimit}
+	}
+	n.early = append(n.early, elem)
+	return nil
 }
 
 // parseStreamError turns a serialized <stream:error/> into a stream.Error.
@@ -130,7 +144,7 @@ func (n *negotiator) write(ctx context.Context, elem string) error {
 
 // run negotiates the session up to a bound resource.
 func (n *negotiator) run(ctx context.Context) (*negotiated, error) {
-	hdr, err := n.conn.Open(ctx, false)
+	hdr, err := n.open(ctx, false)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +161,7 @@ func (n *negotiator) run(ctx context.Context) (*negotiated, error) {
 	if err := n.sasl(ctx, f); err != nil {
 		return nil, err
 	}
-	hdr, err = n.conn.Open(ctx, true)
+	hdr, err = n.open(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -207,30 +221,32 @@ func (n *negotiator) tryResume(ctx context.Context) (ok bool, h uint32, err erro
 			err = &ResumeError{Err: err}
 		}
 	}()
-	if n.resumeTO > 0 {
-		// A server that cannot resume should say <failed/>; one that says
-		// nothing (Prosody 0.12 fails inside its BOSH resumption) must not
-		// hold the attempt for long.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, n.resumeTO)
-		defer cancel()
+	// A server that cannot resume should say <failed/>; one that says
+	// nothing (Prosody fails inside its BOSH resumption) must not hold the
+	// attempt for long.
+	type answer struct {
+		ok bool
+		h  uint32
 	}
-	for {
-		_, r, err := n.readNonStanza(ctx)
-		if err != nil {
-			return false, 0, err
+	a, err := within(ctx, n, "resume", "<resumed/> or <failed/>", func(ctx context.Context) (answer, error) {
+		for {
+			_, r, err := n.readNonStanza(ctx)
+			if err != nil {
+				return answer{}, err
+			}
+			if r.Name.Space != nsSM {
+				continue
+			}
+			switch r.Name.Local {
+			case "resumed":
+				h, err := parseH(r.attr("h"))
+				return answer{err == nil, h}, err
+			case "failed":
+				return answer{}, nil
+			}
 		}
-		if r.Name.Space != nsSM {
-			continue
-		}
-		switch r.Name.Local {
-		case "resumed":
-			h, err := parseH(r.attr("h"))
-			return err == nil, h, err
-		case "failed":
-			return false, 0, nil
-		}
-	}
+	})
+	return a.ok, a.h, err
 }
 
 // sasl authenticates (RFC 6120 §6).
@@ -254,11 +270,20 @@ func (n *negotiator) sasl(ctx context.Context, f features) error {
 	if err := n.write(ctx, fmt.Sprintf("<auth xmlns='%s' mechanism='%s'>%s</auth>", nsSASL, ex.Mechanism(), payload)); err != nil {
 		return err
 	}
+	waiting := "answer to <auth/>"
 	for {
-		elem, r, err := n.readNonStanza(ctx)
+		type read struct {
+			elem []byte
+			r    root
+		}
+		rd, err := within(ctx, n, "sasl", waiting, func(ctx context.Context) (read, error) {
+			elem, r, err := n.readNonStanza(ctx)
+			return read{elem, r}, err
+		})
 		if err != nil {
 			return err
 		}
+		elem, r := rd.elem, rd.r
 		if r.Name.Space != nsSASL {
 			return &ProtocolError{Step: "sasl", Msg: "unexpected <" + r.Name.Local + "/> during authentication"}
 		}
@@ -275,6 +300,7 @@ func (n *negotiator) sasl(ctx context.Context, f features) error {
 			if err := n.write(ctx, fmt.Sprintf("<response xmlns='%s'>%s</response>", nsSASL, base64.StdEncoding.EncodeToString(resp))); err != nil {
 				return err
 			}
+			waiting = "answer to <response/>"
 		case "success":
 			data, err := saslData(elem)
 			if err != nil {
@@ -326,8 +352,16 @@ func saslData(elem []byte) ([]byte, error) {
 	return data, nil
 }
 
-// iqResult waits for the answer to the IQ with id, keeping other stanzas.
+// iqResult waits for the answer to the IQ with id, keeping other stanzas,
+// bounded like every wait for the server.
 func (n *negotiator) iqResult(ctx context.Context, id, step string) ([]byte, error) {
+	return within(ctx, n, step, "result of the "+step+" request", func(ctx context.Context) ([]byte, error) {
+		return n.iqAnswer(ctx, id, step)
+	})
+}
+
+// iqAnswer reads until the answer to the IQ with id.
+func (n *negotiator) iqAnswer(ctx context.Context, id, step string) ([]byte, error) {
 	for {
 		elem, err := n.conn.ReadElement(ctx)
 		if err != nil {
@@ -343,7 +377,9 @@ func (n *negotiator) iqResult(ctx context.Context, id, step string) ([]byte, err
 		case r.isStanza():
 			// Jitsi's Prosody pushes its properties from inside binding:
 			// keep the stanza and deliver it once the session is up.
-			n.early = append(n.early, elem)
+			if err := n.keepEarly(elem); err != nil {
+				return nil, err
+			}
 		case r.is(nsStream, "error"):
 			return nil, parseStreamError(elem)
 		default:

@@ -20,6 +20,8 @@ type link struct {
 	tc   transport.Conn
 	ctrl chan []byte   // answers the processor owes the server, written by payDebts
 	rx   atomic.Int64  // UnixNano of the last element received
+	// backlog is set while the read waits for room in a full inbound queue.
+	backlog atomic.Bool
 	stop chan struct{} // closed when the stream is no longer the live one
 	once sync.Once
 
@@ -87,7 +89,9 @@ func (c *Connection) readOnce(l *link) {
 		return
 	}
 	l.rx.Store(time.Now().UnixNano())
-	c.queueInbound(l, inbound{elem: elem})
+	if !c.queueInbound(l, inbound{elem: elem}) {
+		return // the link is closed: no more reading
+	}
 	c.startRead(l) // counted before this read's count is released
 }
 
@@ -98,13 +102,24 @@ type inbound struct {
 	err  error
 }
 
+// elementOverhead is what an element in a queue costs besides its bytes.
+const elementOverhead = 128
+
 // queueInbound queues in for the link's processor, starting it if needed
-// (the read calling it holds a count).
-func (c *Connection) queueInbound(l *link, in inbound) {
-	if l.inq.Push(in) {
+// (the read calling it holds a count). While the queue is at
+// Config.InboundLimit it waits for room: the client stops reading and TCP
+// slows the server down. The keepalive takes the wait for a sign of life
+// (the server is sending; the client is slow). It gives up when the link
+// stops being the live one.
+func (c *Connection) queueInbound(l *link, in inbound) bool {
+	l.backlog.Store(true)
+	start, queued := l.inq.PushWait(in, len(in.elem)+elementOverhead, c.cfg.InboundLimit, l.stop)
+	l.backlog.Store(false)
+	if start {
 		c.loops.Add(1)
 		go c.processCounted(l)
 	}
+	return queued
 }
 
 // processInbound handles the queued elements of l in order until none is

@@ -3,6 +3,7 @@ package xmppconn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/xmppconn/xmppconn/events"
@@ -35,6 +36,7 @@ func (c *Connection) detachLocked() *link {
 	c.link, c.conn = nil, nil
 	c.lastRx = l.lastRx()
 	l.close()
+	l.inq.Stop() // what was read and not processed is for a stream that is gone
 	return l
 }
 
@@ -123,6 +125,22 @@ func (c *Connection) lost(l *link, err error) {
 	c.spawn(func() { c.recover(ctx, err, st, delay) })
 }
 
+// waitLoops waits until the Connection's goroutines have ended, or ctx
+// ends.
+func (c *Connection) waitLoops(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		c.loops.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // emitLocked queues e, if any; c.mu is held.
 func (c *Connection) emitLocked(e events.Event) {
 	if e != nil {
@@ -182,8 +200,7 @@ func (c *Connection) disconnect(ctx context.Context) error {
 			cancel()
 			<-attempt
 		}
-		c.loops.Wait()
-		return nil
+		return c.waitLoops(ctx)
 	}
 	c.closing = true
 	c.transitionLocked(events.StateClosing)
@@ -210,11 +227,21 @@ func (c *Connection) disconnect(ctx context.Context) error {
 		ccancel()
 	}
 	c.out.reset()
+	if n := c.disp.q.Drop(); n > 0 {
+		// Disconnect does not wait for a slow Handler to work through a
+		// backlog of a session that is over.
+		c.log.Warn("xmppconn: disconnect dropped stanzas the Handler had not taken", "dropped", n)
+	}
 
 	c.mu.Lock()
 	c.releaseSessionLocked()
 	c.mu.Unlock()
-	c.loops.Wait()
+	if werr := c.waitLoops(ctx); werr != nil {
+		// A Handler call that does not return keeps its goroutine; the
+		// connection is closed all the same.
+		c.log.Warn("xmppconn: disconnect: goroutines still running at the deadline (a Handler that does not return?)")
+		err = fmt.Errorf("xmppconn: disconnect: %w", werr)
+	}
 
 	c.mu.Lock()
 	c.transitionLocked(events.StateClosed)

@@ -1,6 +1,7 @@
 package burst
 
 import (
+	"runtime"
 	"sync"
 	"testing"
 
@@ -86,5 +87,79 @@ func TestStop(t *testing.T) {
 	}
 	if q.Push(3) {
 		t.Error("Push after Stop asked for a server")
+	}
+}
+
+// TestPushWaitBound: a producer waits while the weight waiting is at the
+// bound, goes on once the server took an item, and gives up on cancel or
+// Stop; Drop empties the queue and wakes it.
+func TestPushWaitBound(t *testing.T) {
+	var q Queue[int]
+	if start, ok := q.PushWait(1, 10, 10, nil); !start || !ok {
+		t.Fatalf("first PushWait = %v, %v", start, ok)
+	}
+	blocked := make(chan bool, 1)
+	go func() {
+		_, ok := q.PushWait(2, 10, 10, nil)
+		blocked <- ok
+	}()
+	waitBlocked(t, &q)
+	select {
+	case <-blocked:
+		t.Fatal("PushWait went past the bound")
+	default:
+	}
+	if v, ok := q.Next(); !ok || v != 1 {
+		t.Fatalf("Next = %v, %v", v, ok)
+	}
+	if ok := <-blocked; !ok {
+		t.Fatal("PushWait gave up instead of going on")
+	}
+	cancel := make(chan struct{})
+	go func() {
+		_, ok := q.PushWait(3, 10, 10, cancel)
+		blocked <- ok
+	}()
+	waitBlocked(t, &q)
+	close(cancel)
+	if ok := <-blocked; ok {
+		t.Error("a cancelled PushWait queued its item")
+	}
+	go func() {
+		_, ok := q.PushWait(4, 10, 10, nil)
+		blocked <- ok
+	}()
+	waitBlocked(t, &q)
+	if n := q.Drop(); n != 1 {
+		t.Errorf("Drop = %d, want 1", n)
+	}
+	if ok := <-blocked; !ok {
+		t.Error("PushWait after Drop gave up")
+	}
+	go func() {
+		_, ok := q.PushWait(5, 10, 10, nil)
+		blocked <- ok
+	}()
+	waitBlocked(t, &q)
+	q.Stop()
+	if ok := <-blocked; ok {
+		t.Error("PushWait queued after Stop")
+	}
+}
+
+// waitBlocked waits until a PushWait waits for room (it made q.room).
+func waitBlocked(t *testing.T, q *Queue[int]) {
+	t.Helper()
+	for i := 0; ; i++ {
+		q.mu.Lock()
+		waiting := q.room != nil
+		q.mu.Unlock()
+		if waiting {
+			return
+		}
+		if i > 100000 {
+			t.Fatal("no PushWait waits")
+		}
+		runtime.Gosched()
 	}
 }
