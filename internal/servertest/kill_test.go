@@ -1,4 +1,4 @@
-package prosodytest_test
+package servertest_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 )
 
 // plainAuth is the base64 SASL PLAIN payload for user and password.
@@ -54,7 +54,7 @@ func (c *rawWebSocket) until(ctx context.Context, want string) string {
 
 // loginWebSocket logs user in over ws://, binds, enables resumable stream
 // management and returns the client and its full JID.
-func loginWebSocket(ctx context.Context, t *testing.T, srv *prosodytest.Server, user, password string) (*rawWebSocket, string) {
+func loginWebSocket(ctx context.Context, t *testing.T, srv *servertest.Server, user, password string) (*rawWebSocket, string) {
 	t.Helper()
 	conn, _, err := websocket.Dial(ctx, srv.WebSocketURL(false), &websocket.DialOptions{
 		HTTPClient:   srv.HTTPClient(),
@@ -80,7 +80,10 @@ func loginWebSocket(ctx context.Context, t *testing.T, srv *prosodytest.Server, 
 }
 
 func TestKillWebSocketSession(t *testing.T) {
-	srv := prosodytest.Require(t)
+	servertest.Each(t, testKillWebSocketSession)
+}
+
+func testKillWebSocketSession(t *testing.T, srv *servertest.Server) {
 	ctx := testContext(t)
 	if err := srv.AddUser(ctx, "erin", "pw"); err != nil {
 		t.Fatal(err)
@@ -106,7 +109,7 @@ func TestKillWebSocketSession(t *testing.T) {
 			t.Errorf("read after drop: %v (close status %d), want a connection lost without a close frame", err, status)
 		}
 		infos, err := srv.SessionDetails(ctx, "erin@localhost")
-		want := []prosodytest.SessionInfo{{JID: full, Transport: "websocket", SM: true, Resumable: true, Hibernating: true}}
+		want := []servertest.SessionInfo{{JID: full, Transport: "websocket", SM: true, Resumable: true, Hibernating: true}}
 		if err != nil || fmt.Sprint(infos) != fmt.Sprint(want) {
 			t.Fatalf("SessionDetails = %+v, %v; want %+v", infos, err, want)
 		}
@@ -125,7 +128,7 @@ func TestKillWebSocketSession(t *testing.T) {
 // rawBOSH is a hand-driven XEP-0124/0206 client.
 type rawBOSH struct {
 	t   *testing.T
-	srv *prosodytest.Server
+	srv *servertest.Server
 	sid string
 	rid int
 }
@@ -161,7 +164,10 @@ func (c *rawBOSH) must(ctx context.Context, attrs, payload, want string) string 
 }
 
 func TestKillBOSHSession(t *testing.T) {
-	srv := prosodytest.Require(t)
+	servertest.Each(t, testKillBOSHSession)
+}
+
+func testKillBOSHSession(t *testing.T, srv *servertest.Server) {
 	ctx := testContext(t)
 	if err := srv.AddUser(ctx, "frank", "pw"); err != nil {
 		t.Fatal(err)
@@ -201,7 +207,7 @@ func TestKillBOSHSession(t *testing.T) {
 }
 
 // waitHeld waits until the server holds a request of the BOSH session of jid.
-func waitHeld(ctx context.Context, t *testing.T, srv *prosodytest.Server, jid string) {
+func waitHeld(ctx context.Context, t *testing.T, srv *servertest.Server, jid string) {
 	t.Helper()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
@@ -221,7 +227,7 @@ func waitHeld(ctx context.Context, t *testing.T, srv *prosodytest.Server, jid st
 	}
 }
 
-func assertNoSessions(ctx context.Context, t *testing.T, srv *prosodytest.Server, jid string) {
+func assertNoSessions(ctx context.Context, t *testing.T, srv *servertest.Server, jid string) {
 	t.Helper()
 	jids, err := srv.Sessions(ctx, jid)
 	if err != nil || len(jids) != 0 {
