@@ -134,10 +134,25 @@ func sharedFor(k Kind) (*Server, error) {
 // Each runs fn as a subtest per selected server kind (XMPPCONN_SERVER, in
 // the order of Kinds), named after the kind, with the package's server of
 // that kind. The subtests run one after another. See Require for when a
-// subtest skips or fails instead.
+// subtest skips or fails instead. The server may start as the subtest
+// begins: a leak check (goleak.IgnoreCurrent) belongs inside fn.
 //
 //	servertest.Each(t, func(t *testing.T, srv *servertest.Server) { ... })
 func Each(t *testing.T, fn func(t *testing.T, srv *Server)) {
+	t.Helper()
+	each(t, "", fn)
+}
+
+// EachWith is Each for a test whose subject is feature f: on a kind that
+// lacks f the subtest is skipped with the reason (see Feature), before any
+// server of that kind starts.
+func EachWith(t *testing.T, f Feature, fn func(t *testing.T, srv *Server)) {
+	t.Helper()
+	each(t, f, fn)
+}
+
+// each runs fn per selected kind that has feature need ("": any kind).
+func each(t *testing.T, need Feature, fn func(t *testing.T, srv *Server)) {
 	t.Helper()
 	kinds, err := Selected()
 	if err != nil {
@@ -145,6 +160,9 @@ func Each(t *testing.T, fn func(t *testing.T, srv *Server)) {
 	}
 	for _, k := range kinds {
 		t.Run(string(k), func(t *testing.T) {
+			if why := k.Lacks(need); why != "" {
+				t.Skipf("%s: no %s: %s", k, need, why)
+			}
 			fn(t, Require(t, k))
 		})
 	}
