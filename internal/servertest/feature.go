@@ -14,9 +14,10 @@ type Feature string
 
 // The features that differ between the servers.
 const (
-	// ProsodyModules: the test-only Lua modules of testdata/prosody/modules
-	// (token host, host-meta, Jitsi doubles) can be loaded.
-	ProsodyModules Feature = "Prosody test modules"
+	// ProsodyModules: Prosody's Lua modules can be loaded, the test-only
+	// ones of testdata/prosody/modules (token host, host-meta, Jitsi
+	// doubles) and the community ones of prosody-modules.
+	ProsodyModules Feature = "Prosody modules"
 	// SASL2: XEP-0388 with Bind 2 (XEP-0386) and XEP-0198 inline, when the
 	// test package loads the modules (see internal/sasl2test).
 	SASL2 Feature = "SASL2"
@@ -25,12 +26,18 @@ const (
 	// BOSHResumption: a XEP-0198 session that lost its BOSH connection can
 	// be resumed on a new BOSH session.
 	BOSHResumption Feature = "BOSH resumption"
+	// BOSHRIDReorder: a BOSH request that arrives before the one whose rid
+	// precedes it is held until that one comes (XEP-0124 §14.2). The client
+	// can still put rid N+2 on the wire before rid N+1; until it cannot,
+	// its BOSH logins stall at random on a server without this, and tests
+	// use WebSocket there.
+	BOSHRIDReorder Feature = "BOSH rid reordering"
 )
 
 // missing says, per feature, which kinds lack it and why.
 var missing = map[Feature]map[Kind]string{
 	ProsodyModules: {
-		Ejabberd: "ejabberd loads no Lua modules: the token host, host-meta and Jitsi doubles are Prosody test modules",
+		Ejabberd: "ejabberd loads no Lua modules (the token host, host-meta and Jitsi doubles are Prosody test modules)",
 	},
 	SASL2: {
 		Ejabberd: "ejabberd 23.01 has no SASL2 (XEP-0388 came with ejabberd 24.02)",
@@ -42,6 +49,9 @@ var missing = map[Feature]map[Kind]string{
 	BOSHResumption: {
 		Prosody12: "Prosody 0.12.3's mod_smacks crashes resuming a BOSH session (session.rawsend is nil) and never answers",
 		Prosody13: "Prosody 13.0.1's mod_smacks crashes resuming a BOSH session (session.rawsend is nil) and never answers",
+	},
+	BOSHRIDReorder: {
+		Ejabberd: "ejabberd 23.01 answers neither request when rid N+2 reaches it before rid N+1, and the client can still send them so (being fixed): BOSH logins stall at random",
 	},
 }
 

@@ -151,8 +151,11 @@ func EachWith(t *testing.T, f Feature, fn func(t *testing.T, srv *Server)) {
 	each(t, f, fn)
 }
 
-// each runs fn per selected kind that has feature need ("": any kind).
-func each(t *testing.T, need Feature, fn func(t *testing.T, srv *Server)) {
+// EachKind runs fn as a subtest per selected kind that has feature need
+// (any kind when need is ""), without starting the package's servers: for
+// a test that starts servers of its own (StartTest). On a kind that lacks
+// need the subtest is skipped with the reason.
+func EachKind(t *testing.T, need Feature, fn func(t *testing.T, k Kind)) {
 	t.Helper()
 	kinds, err := Selected()
 	if err != nil {
@@ -163,9 +166,15 @@ func each(t *testing.T, need Feature, fn func(t *testing.T, srv *Server)) {
 			if why := k.Lacks(need); why != "" {
 				t.Skipf("%s: no %s: %s", k, need, why)
 			}
-			fn(t, Require(t, k))
+			fn(t, k)
 		})
 	}
+}
+
+// each runs fn per selected kind that has feature need ("": any kind).
+func each(t *testing.T, need Feature, fn func(t *testing.T, srv *Server)) {
+	t.Helper()
+	EachKind(t, need, func(t *testing.T, k Kind) { fn(t, Require(t, k)) })
 }
 
 // Require returns the package's server of kind k, started on the first call
