@@ -5,9 +5,9 @@ import "testing"
 // Feature is something a test needs that not every server of the matrix has.
 // A test asks for it in one of two ways, and never skips a server silently:
 //
-//   - Server.Need when the feature is the subject of the test: on a server
-//     that lacks it the subtest is skipped with the reason below, which names
-//     the missing piece or the server bug;
+//   - EachWith, EachKind or Server.Need when the feature is the subject of
+//     the test: on a server that lacks it the subtest is skipped with the
+//     reason below, which names the missing piece or the server bug;
 //   - Kind.Has when the test runs everywhere but expects something else where
 //     the feature is missing: the branch says what and why in a comment.
 type Feature string
@@ -21,7 +21,9 @@ const (
 	// SASL2: XEP-0388 with Bind 2 (XEP-0386) and XEP-0198 inline, when the
 	// test package loads the modules (see internal/sasl2test).
 	SASL2 Feature = "SASL2"
-	// FAST: XEP-0484 tokens through SASL2 (mod_sasl2_fast).
+	// FAST: XEP-0484 tokens through SASL2 (mod_sasl2_fast). Prosody 13
+	// offers it only when the stream header carries from (the bare JID, as
+	// RFC 6120 §4.7.1 asks on a protected stream).
 	FAST Feature = "FAST"
 	// BOSHResumption: a XEP-0198 session that lost its BOSH connection can
 	// be resumed on a new BOSH session.
