@@ -1,5 +1,5 @@
 -- mod_xmppconn_test: test-only control endpoints for the xmppconn Prosody harness
--- (internal/prosodytest). Never load this module on a real server: it lets any
+-- (internal/servertest; its ejabberd twin is testdata/ejabberd/mod_xmppconn_test.erl). Never load this module on a real server: it lets any
 -- local HTTP client create accounts and close sessions.
 --
 -- Endpoints, under /xmppconn-test/ on the HTTP ports of the host it is loaded on:
