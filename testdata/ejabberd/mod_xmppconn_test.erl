@@ -18,8 +18,10 @@
 %%
 %% kill with a condition sends that stream error and ends the session for
 %% good (a waiting session is stopped). kill with an empty condition closes
-%% the connection without a stream error, like a network cut: a session with
-%% stream management enabled then waits for resumption, over BOSH too.
+%% the connection without a stream error, like a network cut (the HTTP
+%% connections of a BOSH session's held requests too, unanswered): a session
+%% with stream management enabled then waits for resumption, over BOSH too.
+%% kill answers once the sessions have handled it.
 %%
 %% Accounts are not handled here: the harness uses mod_http_api for them.
 %% The fields read from process states (mod_stream_mgmt's mgmt_state, the
