@@ -1,56 +1,133 @@
-# Targets for a clean clone on Debian/Ubuntu, run as root (CI) or with sudo
-# rights for `make prosody`. Integration tests need a local Prosody; `make
-# prosody` installs it from apt without ever starting a system-wide server.
+# Targets for a clean clone on Debian bookworm, run as root (CI) or with sudo
+# rights for the apt steps. The integration tests run against three servers:
+# Prosody 0.12.3 and ejabberd 23.01 from Debian (`make prosody`, `make
+# ejabberd`) and Prosody 13.0.1 from bookworm-backports, unpacked in a cache
+# directory (`make prosody13`); `make servers` gets all three. None is ever
+# started as a system service: the tests start their own on loopback ports.
 
 GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: all prosody build test fuzz demo bench lint
+# Where `make prosody13` unpacks Prosody 13, and where the test harness
+# (internal/servertest) looks for it: $XDG_CACHE_HOME/xmppconn, or
+# ~/.cache/xmppconn. Kept across clones; `rm -rf` it to fetch again.
+XMPPCONN_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/xmppconn
+export XMPPCONN_CACHE
+
+.PHONY: all servers prosody prosody13 ejabberd build test fuzz demo bench lint
 
 all: lint test
 
-# Install prosody and prosody-modules when missing. policy-rc.d (exit 101)
-# keeps apt's maintainer scripts from starting the daemon; we remove it only
-# if we created it, and stop any prosody daemon that started anyway.
+servers: prosody prosody13 ejabberd
+
+# apt_install installs Debian packages unless they are there: $(1) names the
+# daemon, $(2) the packages; the rest of the line after the call is the
+# shell test that says they are installed. policy-rc.d (exit 101) keeps
+# apt's maintainer scripts from starting the daemon: it is created only
+# when missing and removed only if we created it; a daemon that started
+# anyway under systemd is stopped.
+define apt_install
+	set -e; \
+	created=; \
+	if [ ! -e /usr/sbin/policy-rc.d ]; then \
+		printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee /usr/sbin/policy-rc.d >/dev/null; \
+		$(SUDO) chmod 755 /usr/sbin/policy-rc.d; \
+		created=1; \
+	fi; \
+	trap '[ -z "$$created" ] || $(SUDO) rm -f /usr/sbin/policy-rc.d' EXIT; \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update; \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(2); \
+	if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet $(1) 2>/dev/null; then \
+		$(SUDO) systemctl stop $(1); \
+	fi
+endef
+
+# Prosody 0.12.3 and prosody-modules from Debian bookworm.
 prosody:
 	@if command -v prosody >/dev/null 2>&1 && \
 	    dpkg-query -W -f='$${Status}' prosody-modules 2>/dev/null | grep -q 'install ok installed'; then \
 		echo "prosody: already installed"; \
 	else \
-		set -e; \
-		created=; \
-		if [ ! -e /usr/sbin/policy-rc.d ]; then \
-			printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee /usr/sbin/policy-rc.d >/dev/null; \
-			$(SUDO) chmod 755 /usr/sbin/policy-rc.d; \
-			created=1; \
-		fi; \
-		trap '[ -z "$$created" ] || $(SUDO) rm -f /usr/sbin/policy-rc.d' EXIT; \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update; \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prosody prosody-modules; \
-		if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prosody 2>/dev/null; then \
-			$(SUDO) systemctl stop prosody; \
-		fi; \
+		$(call apt_install,prosody,prosody prosody-modules); \
 		if [ -r /run/prosody/prosody.pid ] && $(SUDO) kill -0 "$$(cat /run/prosody/prosody.pid)" 2>/dev/null; then \
 			$(SUDO) kill "$$(cat /run/prosody/prosody.pid)"; \
 		fi; \
 	fi
 
+# ejabberd 23.01 from Debian bookworm (the harness runs it on the Erlang VM
+# directly, without ejabberdctl).
+ejabberd:
+	@if dpkg-query -W -f='$${Status}' ejabberd 2>/dev/null | grep -q 'install ok installed'; then \
+		echo "ejabberd: already installed"; \
+	else \
+		$(call apt_install,ejabberd,ejabberd); \
+	fi
+
+# Prosody 13.0.1 and the matching prosody-modules snapshot from
+# bookworm-backports, pinned by version and SHA-256 (amd64). apt-get
+# download runs with an apt state of its own (sources.list, lists and cache
+# under $(PROSODY13)/apt): the system's apt configuration is never changed.
+# The packages are unpacked with dpkg -x into $(PROSODY13)/root, and
+# $(PROSODY13)/prosody is a copy of their launcher whose CFG_* paths point
+# into that tree. It runs on the lua5.4 and Lua libraries that `make
+# prosody` installs. When backports moves on and drops these versions,
+# update the pins.
+PROSODY13 = $(XMPPCONN_CACHE)/prosody13
+PROSODY13_PIN = prosody=13.0.1-1~bpo12+1 prosody-modules=0.0~hg20250402.f315edc39f3d+dfsg-1~bpo12+1
+PROSODY13_SHA256 = \
+	08ecfab4967bc021e2264dd7756b9b29e9cec861b75aa346d956a2149c6dff27 prosody_13.0.1-1~bpo12+1_amd64.deb \
+	147ae335c2b16fdee53a1842eb7e3d014907c3e2fb94965185150295f3f74db6 prosody-modules_0.0~hg20250402.f315edc39f3d+dfsg-1~bpo12+1_all.deb
+PROSODY13_APT = apt-get -q \
+	-o Dir::Etc::SourceList=$(PROSODY13)/apt/sources.list \
+	-o Dir::Etc::SourceParts=/dev/null \
+	-o Dir::State::Lists=$(PROSODY13)/apt/lists \
+	-o Dir::Cache=$(PROSODY13)/apt/cache \
+	$(if $(SUDO),,-o APT::Sandbox::User=root)
+
+prosody13: prosody
+	@set -e; dir='$(PROSODY13)'; stamp='$(PROSODY13_PIN)'; \
+	if [ -x "$$dir/prosody" ] && [ "$$(cat "$$dir/stamp" 2>/dev/null)" = "$$stamp" ]; then \
+		echo "prosody13: already in $$dir"; exit 0; \
+	fi; \
+	rm -rf "$$dir"; \
+	mkdir -p "$$dir/apt/lists/partial" "$$dir/apt/cache/archives/partial" "$$dir/debs"; \
+	echo 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main' \
+		>"$$dir/apt/sources.list"; \
+	$(PROSODY13_APT) update; \
+	(cd "$$dir/debs" && $(PROSODY13_APT) download $(PROSODY13_PIN)); \
+	printf '%s  %s\n' $(PROSODY13_SHA256) | (cd "$$dir/debs" && sha256sum --strict -c -); \
+	for deb in "$$dir"/debs/*.deb; do dpkg -x "$$deb" "$$dir/root"; done; \
+	root="$$dir/root"; \
+	sed -e "s|^CFG_SOURCEDIR=.*|CFG_SOURCEDIR='$$root/usr/lib/prosody';|" \
+	    -e "s|^CFG_PLUGINDIR=.*|CFG_PLUGINDIR='$$root/usr/lib/prosody/modules/';|" \
+	    -e "s|^CFG_CONFIGDIR=.*|CFG_CONFIGDIR='$$root/etc/prosody';|" \
+	    -e "s|^CFG_DATADIR=.*|CFG_DATADIR='$$dir/data';|" \
+	    "$$root/usr/bin/prosody" >"$$dir/prosody.new"; \
+	grep -q "^CFG_SOURCEDIR='$$root/" "$$dir/prosody.new"; \
+	chmod 755 "$$dir/prosody.new"; mv "$$dir/prosody.new" "$$dir/prosody"; \
+	echo "$$stamp" >"$$dir/stamp"; \
+	echo "prosody13: $$(cat "$$root/usr/lib/prosody/prosody.version") in $$dir"
+
 build:
 	$(GO) build -o bin/xmppconn ./cmd/xmppconn
 
-# Fuzz runs are bounded by a count of inputs (a few seconds each here), not
-# by time: with a time bound, Go's fuzz coordinator can report its own
-# deadline as a failure ("context deadline exceeded") when it ends, having
-# found nothing. Override it as `make fuzz FUZZ_INPUTS=200000x`.
+# Unit and integration tests, then a short fuzz run of a few fuzz targets
+# (`make fuzz` runs them all; go test runs every target's seed corpus in
+# testdata/fuzz). The suite runs twice: with the race detector against
+# Prosody 0.12 (it finds races in our code whichever server answers), then
+# without it against Prosody 13 and ejabberd (XMPPCONN_SERVER picks the
+# servers; tests not yet run on the matrix, the internal/prosodytest
+# callers, skip in that pass). The fuzz runs are bounded by a count of
+# inputs (a few seconds each here), not by time: with a time bound, Go's
+# fuzz coordinator can report its own deadline as a failure ("context
+# deadline exceeded") when it ends, having found nothing. Override it as
+# `make fuzz FUZZ_INPUTS=200000x`.
 FUZZ_INPUTS = 20000x
-
-# Unit, integration (real Prosody) and race tests in one run; go test also
-# runs every fuzz target's seed corpus (testdata/fuzz). A short fuzz run of a
-# few targets goes after the go test line; `make fuzz` runs them all.
-test: prosody
+test: servers
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	XMPPCONN_SERVER=prosody12 $(GO) test -race -count=1 ./...
+	XMPPCONN_SERVER=prosody13,ejabberd $(GO) test -count=1 ./...
 	$(GO) test -run='^$$' -fuzz='^FuzzReadToken$$' -fuzztime=$(FUZZ_INPUTS) ./auth
 	$(GO) test -run='^$$' -fuzz='^FuzzParseXRD$$' -fuzztime=$(FUZZ_INPUTS) ./transport
 	$(GO) test -run='^$$' -fuzz='^FuzzParseHostMetaJSON$$' -fuzztime=$(FUZZ_INPUTS) ./transport

@@ -18,12 +18,12 @@ import (
 // link is one live stream: a transport with its read and ping loops.
 type link struct {
 	tc   transport.Conn
-	ctrl chan []byte   // answers the processor owes the server, written by payDebts
-	rx   atomic.Int64  // UnixNano of the last element received
+	ctrl chan []byte  // answers the processor owes the server, written by payDebts
+	rx   atomic.Int64 // UnixNano of the last element received
 	// backlog is set while the read waits for room in a full inbound queue.
 	backlog atomic.Bool
-	stop chan struct{} // closed when the stream is no longer the live one
-	once sync.Once
+	stop    chan struct{} // closed when the stream is no longer the live one
+	once    sync.Once
 
 	// ctx ends with the stream, for the goroutines of extensions (Go); made
 	// on first use, so that a stream nobody asks for it keeps none.

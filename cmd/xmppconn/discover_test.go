@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 )
 
 // hostMetaServer serves host-meta documents over TLS and returns the
@@ -150,14 +150,18 @@ func TestDiscoverUsage(t *testing.T) {
 	}
 }
 
-// TestDiscoverProsody runs the command against a Prosody of its own that
-// serves host-meta (testdata/prosody/modules/mod_xmppconn_hostmeta.lua),
+// TestDiscoverProsody runs the command against each Prosody, of its own,
+// that serves host-meta (testdata/prosody/modules/mod_xmppconn_hostmeta.lua),
 // including plaintext endpoints.
 func TestDiscoverProsody(t *testing.T) {
-	srv := prosodytest.StartTest(t, &prosodytest.Options{
+	servertest.EachKind(t, servertest.ProsodyModules, testDiscoverProsody)
+}
+
+func testDiscoverProsody(t *testing.T, k servertest.Kind) {
+	srv := servertest.StartTest(t, k, &servertest.Options{Prosody: servertest.ProsodyOptions{
 		Modules:     []string{"xmppconn_hostmeta"},
 		ExtraGlobal: "xmppconn_hostmeta_plaintext = true",
-	})
+	}})
 	domain := "127.0.0.1:" + strconv.Itoa(srv.HTTPSPort)
 	https := "localhost:" + strconv.Itoa(srv.HTTPSPort)
 	plain := "localhost:" + strconv.Itoa(srv.HTTPPort)

@@ -11,10 +11,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 )
 
-func TestMain(m *testing.M) { prosodytest.Main(m, nil) }
+func TestMain(m *testing.M) { servertest.Main(m, nil) }
 
 // runProbe runs the command in-process with env as its environment.
 func runProbe(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
@@ -88,8 +88,9 @@ func jsonLines(t *testing.T, out string) []map[string]any {
 	return lines
 }
 
-func TestProbeJSON(t *testing.T) {
-	s := prosodytest.Require(t)
+func TestProbeJSON(t *testing.T) { servertest.Each(t, testProbeJSON) }
+
+func testProbeJSON(t *testing.T, s *servertest.Server) {
 	user, pass := s.NewUser(t)
 	env := map[string]string{"XMPP_PW": pass}
 	for _, tc := range []struct{ name, url string }{
@@ -97,6 +98,9 @@ func TestProbeJSON(t *testing.T) {
 		{"bosh", s.BOSHURL(true)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "bosh" {
+				s.Need(t, servertest.BOSHRIDReorder)
+			}
 			code, stdout, stderr := runProbe(t, env, "probe", "--json", "--ca-file", s.CAFile,
 				"--jid", user+"@"+s.Domain, "--password-env", "XMPP_PW", tc.url)
 			if code != exitOK {
@@ -140,8 +144,9 @@ func TestProbeJSON(t *testing.T) {
 	}
 }
 
-func TestProbeWrongPassword(t *testing.T) {
-	s := prosodytest.Require(t)
+func TestProbeWrongPassword(t *testing.T) { servertest.Each(t, testProbeWrongPassword) }
+
+func testProbeWrongPassword(t *testing.T, s *servertest.Server) {
 	user, pass := s.NewUser(t)
 	wrong := pass + "-but-wrong"
 	env := map[string]string{"XMPP_PW": wrong}

@@ -8,18 +8,17 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 )
 
-// startTokenProsody starts a Prosody of the test's own with the token host
-// (mod_auth_xmppconn_token on token.localhost) and host-meta.
-func startTokenProsody(t *testing.T) *prosodytest.Server {
+// startTokenProsody starts a Prosody of kind k of the test's own with the
+// token host (mod_auth_xmppconn_token on token.localhost) and host-meta.
+func startTokenProsody(t *testing.T, k servertest.Kind) *servertest.Server {
 	t.Helper()
-	srv := prosodytest.StartTest(t, &prosodytest.Options{
+	return servertest.StartTest(t, k, &servertest.Options{Prosody: servertest.ProsodyOptions{
 		Modules:       []string{"xmppconn_hostmeta"},
 		ExtraSections: "VirtualHost \"token.localhost\"\n\tauthentication = \"xmppconn_token\"\n",
-	})
-	return srv
+	}})
 }
 
 // jwtExpiring returns an unverified-by-the-server JWT expiring at exp.
@@ -33,9 +32,14 @@ func jwtExpiring(t *testing.T, exp time.Time) string {
 }
 
 // TestProbeTokenAndDomain runs probe with --token-env and with a domain
-// instead of a URL, against the real Prosody; the token never shows.
+// instead of a URL, against each real Prosody (the token host and host-meta
+// are Prosody test modules); the token never shows.
 func TestProbeTokenAndDomain(t *testing.T) {
-	srv := startTokenProsody(t)
+	servertest.EachKind(t, servertest.ProsodyModules, testProbeTokenAndDomain)
+}
+
+func testProbeTokenAndDomain(t *testing.T, k servertest.Kind) {
+	srv := startTokenProsody(t, k)
 	valid, expired := jwtExpiring(t, time.Now().Add(time.Hour)), jwtExpiring(t, time.Now().Add(-time.Hour))
 	hostPort := "127.0.0.1:" + strconv.Itoa(srv.HTTPSPort)
 	cases := []struct {

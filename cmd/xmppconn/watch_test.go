@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the event goroutine and the test.
@@ -44,8 +44,9 @@ func waitOutput(t *testing.T, out *syncBuffer, substr string, n int) {
 
 // TestWatchStaysConnected: watch survives a server-side cut (the session is
 // resumed or re-established), then closes cleanly when interrupted.
-func TestWatchStaysConnected(t *testing.T) {
-	s := prosodytest.Require(t)
+func TestWatchStaysConnected(t *testing.T) { servertest.Each(t, testWatchStaysConnected) }
+
+func testWatchStaysConnected(t *testing.T, s *servertest.Server) {
 	user, pass := s.NewUser(t)
 	var out, errOut syncBuffer
 	ctx, interrupt := context.WithCancel(context.Background())

@@ -1,11 +1,8 @@
-// Package prosodytest runs a real, throwaway Prosody 0.12 for integration
-// tests: a private configuration, data directory, CA and loopback ports per
-// server, WebSocket and BOSH on HTTP and HTTPS, a password domain, an
-// anonymous domain and a MUC component, and test-only HTTP endpoints
-// (testdata/prosody/modules/mod_xmppconn_test.lua) to create accounts, list
-// sessions and kill them from the server side. It is for this repository's
-// tests and demo only; it never touches a system-wide Prosody and is no model
-// for configuring a real server.
+// Package prosodytest is the compatibility layer over internal/servertest
+// for the tests not yet converted to the server matrix: they keep running
+// against Prosody 0.12 alone, with the API they were written for. New tests
+// use servertest (servertest.Each runs a test per server of the matrix);
+// this package goes once every caller has moved.
 //
 // A test package starts one server in TestMain and asks for it in each test:
 //
@@ -19,4 +16,6 @@
 //		// dial srv.WebSocketURL(false) or srv.BOSHURL(true) with srv.HTTPClient() ...
 //		n, err := srv.KillSessions(ctx, "alice@localhost", "system-shutdown")
 //	}
+//
+// Its tests skip when XMPPCONN_SERVER leaves prosody12 out.
 package prosodytest

@@ -3,10 +3,12 @@ package prosodytest
 import (
 	"io"
 	"time"
+
+	"github.com/xmppconn/xmppconn/internal/servertest"
 )
 
-// Options configures Start. A nil *Options, and the zero value of every field,
-// mean the defaults.
+// Options configures Start: servertest.Options in the words of Prosody. A
+// nil *Options, and the zero value of every field, mean the defaults.
 type Options struct {
 	Modules         []string  // extra modules_enabled (roster, saslauth, disco, ping, bosh, websocket, smacks, http are always on)
 	ExtraGlobal     string    // extra Lua config appended to the global section
@@ -27,26 +29,22 @@ type Options struct {
 	StopGrace time.Duration
 }
 
-// Defaults used when an Options field is zero.
-const (
-	DefaultHibernationTime   = 60
-	DefaultBOSHMaxInactivity = 60
-)
-
-func (o *Options) withDefaults() Options {
-	var out Options
-	if o != nil {
-		out = *o
-		out.Modules = append([]string(nil), o.Modules...)
+// servertest returns the same configuration as servertest.Options.
+func (o *Options) servertest() *servertest.Options {
+	if o == nil {
+		return nil
 	}
-	if out.StopGrace <= 0 {
-		out.StopGrace = stopGrace
+	return &servertest.Options{
+		ResumeTimeout:     o.HibernationTime,
+		BOSHMaxInactivity: o.BOSHMaxInactivity,
+		Log:               o.Log,
+		StopGrace:         o.StopGrace,
+		Prosody: servertest.ProsodyOptions{
+			Modules:       o.Modules,
+			ExtraGlobal:   o.ExtraGlobal,
+			ExtraHost:     o.ExtraHost,
+			ExtraMUC:      o.ExtraMUC,
+			ExtraSections: o.ExtraSections,
+		},
 	}
-	if out.HibernationTime <= 0 {
-		out.HibernationTime = DefaultHibernationTime
-	}
-	if out.BOSHMaxInactivity <= 0 {
-		out.BOSHMaxInactivity = DefaultBOSHMaxInactivity
-	}
-	return out
 }

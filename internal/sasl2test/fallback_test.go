@@ -10,57 +10,63 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/xmppconn/xmppconn/auth"
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
-
-// debianModules are the SASL2 modules exactly as the Debian prosody-modules
-// package ships them, without the test bridge: on Prosody 0.12.3 the server
-// never answers an <authenticate/> that carries an inline <enable/> or
-// <resume/> (mod_sasl2_sm calls mod_smacks functions 0.12.3 lacks), sends
-// no stream features at all over TLS (conn:ssl_info is missing), and fails
-// every SASL2 answer over BOSH (session.base_type is missing).
-// (Over BOSH https the features do come on this machine, and the BOSH
-// failure applies.)
-var debianModules = []string{"sasl2", "sasl2_bind2", "sasl2_sm"}
 
 // fallbackBound is Config.Ping.Timeout in these tests: the bound on each
 // wait for the server's next element during negotiation.
 const fallbackBound = time.Second
 
-// debianServer starts a second Prosody, with debianModules, stopped when
-// the test ends.
-func debianServer(t *testing.T) *prosodytest.Server {
-	t.Helper()
-	return prosodytest.StartTest(t, &prosodytest.Options{Modules: debianModules})
+// debianOutcome is what a login over an endpoint reaches on a Prosody of
+// kind k that loads the SASL2 modules of its Debian prosody-modules exactly
+// as they are, without the test bridge.
+type debianOutcome int
+
+const (
+	// sasl2Login: SASL2 logs in at once (Prosody 13, whose mod_smacks,
+	// connections and BOSH sessions have what the 2025-04 modules use).
+	sasl2Login debianOutcome = iota
+	// fallbackLogin: SASL2 is offered but <authenticate/> is left
+	// unanswered, so after one bound the same Connect logs in with RFC 6120
+	// SASL on a fresh transport. Prosody 0.12.3 with the 2023-02 modules:
+	// mod_sasl2_sm calls mod_smacks functions 0.12.3 lacks, and over BOSH
+	// every SASL2 answer fails on the missing session.base_type.
+	fallbackLogin
+	// noFeatures: the stream opens and no <stream:features/> ever come
+	// (every client fails there). Prosody 0.12.3 over wss: mod_sasl2 asks
+	// the connection for ssl_info, which 0.12.3 lacks. (Over BOSH https the
+	// features do come.)
+	noFeatures
+)
+
+func debianOutcomeOf(k servertest.Kind, ep string) debianOutcome {
+	if k == servertest.Prosody12 {
+		if ep == "wss" {
+			return noFeatures
+		}
+		return fallbackLogin
+	}
+	return sasl2Login
 }
 
-// TestSASL2DebianModulesFallback: against Prosody 0.12.3 with the Debian
-// SASL2 modules only, Connect never hangs. Over ws, BOSH and BOSH https the
-// server offers SASL2 and leaves the <authenticate/> unanswered (over BOSH
-// its SASL2 answers fail on the missing session.base_type): after one bound
-// the same Connect negotiates again on a fresh transport with RFC 6120 SASL
-// and reaches CONNECTED with the events of a plain login. The Connection
-// remembers it: its next Connect uses RFC 6120 SASL at once. Over wss the
-// server opens the stream and sends no features at all (every client fails
-// there): Connect ends after one bound with a *NoAnswerError and exactly one
-// ConnectionFailed.
+// TestSASL2DebianModulesFallback: against a Prosody with the Debian SASL2
+// modules only, Connect never hangs and ends as debianOutcome says. After
+// a fallback the Connection remembers it: its next Connect uses RFC 6120
+// SASL at once. Without features Connect ends after one bound with a
+// *NoAnswerError and exactly one ConnectionFailed.
 func TestSASL2DebianModulesFallback(t *testing.T) {
-	s := debianServer(t)
+	servertest.EachKind(t, servertest.ProsodyModules, testSASL2DebianModulesFallback)
+}
+
+func testSASL2DebianModulesFallback(t *testing.T, k servertest.Kind) {
+	s := servertest.StartTest(t, k, &servertest.Options{Prosody: servertest.ProsodyOptions{Modules: sasl2Modules}})
 	user, pass := s.NewUser(t)
-	cases := []struct {
-		ep        endpoint
-		connected bool
-	}{
-		{endpoints[0], true},  // ws
-		{endpoints[1], false}, // wss: no <stream:features/>
-		{endpoints[2], true},  // bosh
-		{endpoints[3], true},  // bosh-https
-	}
-	for _, tc := range cases {
-		t.Run(tc.ep.name, func(t *testing.T) {
+	for _, ep := range endpoints {
+		t.Run(ep.name, func(t *testing.T) {
 			noLeaks(t)
-			cfg, tp := config(t, s, tc.ep.url(s))
+			outcome := debianOutcomeOf(k, ep.name)
+			cfg, tp := config(t, s, ep.url(s))
 			cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
 			cfg.Ping.Timeout = fallbackBound
 			c := xmppconn.New(cfg)
@@ -69,7 +75,7 @@ func TestSASL2DebianModulesFallback(t *testing.T) {
 			start := time.Now()
 			err := c.Connect(connectCtx(t))
 			took := time.Since(start)
-			if !tc.connected {
+			if outcome == noFeatures {
 				var na *xmppconn.NoAnswerError
 				if !errors.As(err, &na) || na.Step != "features" {
 					t.Fatalf("Connect error = %v, want a *NoAnswerError for the features", err)
@@ -88,6 +94,13 @@ func TestSASL2DebianModulesFallback(t *testing.T) {
 			t.Logf("connected after %v", took)
 			if got := c.JID().Bare().String(); got != user+"@"+s.Domain {
 				t.Errorf("JID %s, want %s@%s/…", c.JID(), user, s.Domain)
+			}
+			if outcome == sasl2Login {
+				checkSASL2(t, tp, 0, "SCRAM-SHA-", true)
+				if streams, _ := tp.count(); streams != 1 {
+					t.Errorf("%d streams, want 1", streams)
+				}
+				return
 			}
 			// The fallback happened: SASL2 tried on the first stream, RFC
 			// 6120 SASL with a restart and a bind on the second.

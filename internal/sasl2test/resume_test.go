@@ -15,7 +15,7 @@ import (
 
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -27,7 +27,7 @@ func sendBody(ctx context.Context, c *xmppconn.Connection, to jid.JID, body stri
 
 // waitSM waits until Prosody reports stream management enabled and
 // resumable for the session.
-func waitSM(t *testing.T, s *prosodytest.Server, full string) {
+func waitSM(t *testing.T, s *servertest.Server, full string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -51,18 +51,19 @@ func waitSM(t *testing.T, s *prosodytest.Server, full string) {
 
 // TestSASL2ResumeInline: a session cut by the network comes back with the
 // resumption inside <authenticate/> (no restart, no bind), with the same
-// full JID, and no message lost either way. Over BOSH, where the test
-// server cannot resume, the inline <failed/> falls back to the Bind 2 bind
-// of the same exchange, which gives the same full JID again (the user agent
-// id is stable per Connection).
-func TestSASL2ResumeInline(t *testing.T) {
-	s := prosodytest.Require(t)
+// full JID, and no message lost either way. Where the server cannot resume
+// inline, the session comes back as comebackOf says, still with the same
+// full JID and nothing lost from the client.
+func TestSASL2ResumeInline(t *testing.T) { servertest.Each(t, testSASL2ResumeInline) }
+
+func testSASL2ResumeInline(t *testing.T, s *servertest.Server) {
 	userA, passA := s.NewUser(t)
 	userB, passB := s.NewUser(t)
 	for _, ep := range endpoints {
 		t.Run(ep.name, func(t *testing.T) {
+			ep.need(t, s)
 			noLeaks(t)
-			wantResumed := strings.HasPrefix(ep.name, "ws")
+			back := comebackOf(s, ep.transport())
 			cfgA, tp := config(t, s, ep.url(s))
 			cfgA.Credentials = auth.Credentials{Username: userA, Password: auth.NewSecret(passA)}
 			cfgA.Reconnect.Delay = func(int) time.Duration { return 10 * time.Millisecond }
@@ -109,18 +110,22 @@ func TestSASL2ResumeInline(t *testing.T) {
 			if est.JID != first.String() {
 				t.Errorf("back as %s, want the same full JID %s", est.JID, first)
 			}
-			if est.Resumed != wantResumed {
-				t.Errorf("Resumed = %t, want %t", est.Resumed, wantResumed)
+			if est.Resumed != back.resumed {
+				t.Errorf("Resumed = %t, want %t", est.Resumed, back.resumed)
 			}
 			second := tp.wire(1)
-			if !strings.Contains(second, "<authenticate xmlns='urn:xmpp:sasl:2'") || !strings.Contains(second, "<resume xmlns='urn:xmpp:sm:3' previd=") {
-				t.Errorf("the second stream did not resume inline:\n%s", second)
+			if back.inline {
+				if !strings.Contains(second, "<authenticate xmlns='urn:xmpp:sasl:2'") || !strings.Contains(second, "<resume xmlns='urn:xmpp:sm:3' previd=") {
+					t.Errorf("the second stream did not resume inline:\n%s", second)
+				}
+				if strings.Contains(second, "urn:ietf:params:xml:ns:xmpp-bind") {
+					t.Errorf("RFC 6120 bind on the second stream:\n%s", second)
+				}
+			} else if !strings.Contains(second, "<resume xmlns='urn:xmpp:sm:3' previd=") || strings.Contains(second, "urn:xmpp:sasl:2") {
+				t.Errorf("the second stream did not resume after RFC 6120 SASL:\n%s", second)
 			}
-			if strings.Contains(second, "urn:ietf:params:xml:ns:xmpp-bind") {
-				t.Errorf("RFC 6120 bind on the second stream:\n%s", second)
-			}
-			if streams, restarts := tp.count(); streams != 2 || restarts != 0 {
-				t.Errorf("%d streams, %d restarts; want 2 and none", streams, restarts)
+			if streams, restarts := tp.count(); streams != back.streams || restarts != back.restarts {
+				t.Errorf("%d streams, %d restarts; want %d and %d", streams, restarts, back.streams, back.restarts)
 			}
 			if len(rec.failures()) != 0 {
 				t.Errorf("ConnectionFailed during the recovery: %v", rec.names())
@@ -133,7 +138,7 @@ func TestSASL2ResumeInline(t *testing.T) {
 			if got := inB.waitFor(t, "to-b-", n); !slices.Equal(got, want) {
 				t.Errorf("B got %q, want %q", got, want)
 			}
-			if wantResumed {
+			if back.resumed {
 				// Nothing lost to A: the server kept what came while A was
 				// away and sends it on the resumed stream.
 				for i := range n {

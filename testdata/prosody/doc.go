@@ -1,7 +1,7 @@
 // Package prosody holds the files that configure the local Prosody used by
 // xmppconn's integration tests: the configuration template and the test-only
 // Prosody modules, embedded so that a test binary can write them out wherever
-// it runs. It is for the test harness in internal/prosodytest and for nothing
+// it runs. It is for the test harness in internal/servertest and for nothing
 // else; the modules it carries (mod_xmppconn_test) must never be loaded on a
 // real server.
 //

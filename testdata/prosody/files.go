@@ -3,7 +3,7 @@ package prosody
 import "embed"
 
 // ConfigTemplate is prosody.cfg.lua.tmpl, a Go text/template that renders a
-// complete Prosody 0.12 configuration (see internal/prosodytest for its data).
+// complete Prosody 0.12 or 13 configuration (see internal/servertest for its data).
 //
 //go:embed prosody.cfg.lua.tmpl
 var ConfigTemplate string

@@ -1,6 +1,7 @@
--- mod_xmppconn_test: test-only control endpoints for the xmppconn Prosody harness
--- (internal/prosodytest). Never load this module on a real server: it lets any
--- local HTTP client create accounts and close sessions.
+-- mod_xmppconn_test: test-only control endpoints for the xmppconn test harness
+-- (internal/servertest; its ejabberd twin is
+-- testdata/ejabberd/mod_xmppconn_test.erl). Never load this module on a real
+-- server: it lets any local HTTP client create accounts and close sessions.
 --
 -- Endpoints, under /xmppconn-test/ on the HTTP ports of the host it is loaded on:
 --

@@ -1,4 +1,4 @@
-package prosodytest
+package servertest
 
 import (
 	"os"
@@ -22,23 +22,27 @@ func TestLuaString(t *testing.T) {
 	}
 }
 
-func TestRenderConfig(t *testing.T) {
-	o := (&Options{
+func TestRenderProsodyConfig(t *testing.T) {
+	o, err := (&Options{Prosody: ProsodyOptions{
 		Modules:       []string{"muc_mam", `evil"name`},
 		ExtraGlobal:   "-- extra global",
 		ExtraHost:     "-- extra host",
 		ExtraMUC:      "-- extra muc",
 		ExtraSections: `Component "lobby.localhost" "muc"`,
-	}).withDefaults()
+	}}).withDefaults(Prosody13)
+	if err != nil {
+		t.Fatal(err)
+	}
 	path := filepath.Join(t.TempDir(), "prosody.cfg.lua")
-	err := renderConfig(path, configData{
+	err = renderProsodyConfig(path, prosodyConfig{
 		PIDFile: "/d/prosody.pid", DataDir: "/d/data", ModulesDir: "/d/modules", InstallerDir: "/d/custom_plugins",
-		CertsDir: "/d/certs", LogFile: "/d/prosody.log", LogLevel: "info",
+		CertsDir: "/d/certs", LogFile: "/d/server.log", LogLevel: "info",
 		CertFile: "/d/certs/localhost.crt", KeyFile: "/d/certs/localhost.key",
 		C2SPort: 1111, HTTPPort: 2222, HTTPSPort: 3333,
-		HibernationTime: o.HibernationTime, BOSHMaxInactivity: o.BOSHMaxInactivity,
-		Modules: o.Modules, ExtraGlobal: o.ExtraGlobal, ExtraHost: o.ExtraHost,
-		ExtraMUC: o.ExtraMUC, ExtraSections: o.ExtraSections,
+		ResumeTimeout: o.ResumeTimeout, BOSHMaxInactivity: o.BOSHMaxInactivity,
+		Modules: o.Prosody.Modules, ModulesDisabled: (&prosody{kind: Prosody13}).modulesDisabled(),
+		ExtraGlobal: o.Prosody.ExtraGlobal, ExtraHost: o.Prosody.ExtraHost,
+		ExtraMUC: o.Prosody.ExtraMUC, ExtraSections: o.Prosody.ExtraSections,
 		Instance: "abc",
 	})
 	if err != nil {
@@ -66,6 +70,7 @@ func TestRenderConfig(t *testing.T) {
 		`"xmppconn_test";`,
 		`"muc_mam";`,
 		`"evil\"name";`,
+		"modules_disabled = {\n\t\"s2s\";\n\t\"http_altconnect\";\n}",
 		"-- extra global\n",
 		"VirtualHost \"localhost\"\n-- extra host\n",
 		"VirtualHost \"anon.localhost\"\n\tauthentication = \"anonymous\"",
@@ -78,28 +83,55 @@ func TestRenderConfig(t *testing.T) {
 	}
 }
 
+func TestProsodyModulesDisabled(t *testing.T) {
+	// Prosody 13 loads mod_http_altconnect by itself; it serves
+	// /.well-known/ as the test host-meta module does.
+	for _, tc := range []struct {
+		kind Kind
+		want string
+	}{{Prosody12, "[s2s]"}, {Prosody13, "[s2s http_altconnect]"}} {
+		if got := strings.Join((&prosody{kind: tc.kind}).modulesDisabled(), " "); "["+got+"]" != tc.want {
+			t.Errorf("%s: modules_disabled %s, want %s", tc.kind, "["+got+"]", tc.want)
+		}
+	}
+}
+
 func TestOptionsDefaults(t *testing.T) {
 	for _, tc := range []struct {
-		name                  string
-		in                    *Options
-		hibernation, inactive int
+		name             string
+		in               *Options
+		kind             Kind
+		resume, inactive int
+		grace            string
+		wantErr          bool
 	}{
-		{"nil", nil, 60, 60},
-		{"zero", &Options{}, 60, 60},
-		{"set", &Options{HibernationTime: 5, BOSHMaxInactivity: 10}, 5, 10},
+		{"nil", nil, Prosody12, 60, 60, "5s", false},
+		{"zero", &Options{}, Ejabberd, 60, 60, "15s", false},
+		{"set", &Options{ResumeTimeout: 5, BOSHMaxInactivity: 10}, Prosody13, 5, 10, "5s", false},
+		{"Prosody part on ejabberd", &Options{Prosody: ProsodyOptions{Modules: []string{"sasl2"}}}, Ejabberd, 0, 0, "", true},
+		{"ejabberd part on Prosody", &Options{Ejabberd: EjabberdOptions{ExtraConfig: "x: 1"}}, Prosody12, 0, 0, "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := tc.in.withDefaults()
-			if o.HibernationTime != tc.hibernation || o.BOSHMaxInactivity != tc.inactive {
-				t.Errorf("withDefaults = %d, %d; want %d, %d", o.HibernationTime, o.BOSHMaxInactivity, tc.hibernation, tc.inactive)
+			o, err := tc.in.withDefaults(tc.kind)
+			if tc.wantErr {
+				if err == nil {
+					t.Fatal("withDefaults accepted options for another kind")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.ResumeTimeout != tc.resume || o.BOSHMaxInactivity != tc.inactive || o.StopGrace.String() != tc.grace {
+				t.Errorf("withDefaults = %d, %d, %v; want %d, %d, %s", o.ResumeTimeout, o.BOSHMaxInactivity, o.StopGrace, tc.resume, tc.inactive, tc.grace)
 			}
 		})
 	}
 }
 
-func TestWriteModules(t *testing.T) {
+func TestWriteProsodyModules(t *testing.T) {
 	dir := t.TempDir()
-	if err := writeModules(dir); err != nil {
+	if err := writeProsodyModules(dir); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "mod_xmppconn_test.lua")); err != nil {

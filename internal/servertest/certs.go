@@ -1,4 +1,4 @@
-package prosodytest
+package servertest
 
 import (
 	"crypto/ecdsa"
@@ -37,7 +37,7 @@ func writeCerts(dir string, now time.Time) (certFiles, *x509.CertPool, error) {
 	}
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return files, nil, fmt.Errorf("prosodytest: generate ca key: %w", err)
+		return files, nil, fmt.Errorf("servertest: generate ca key: %w", err)
 	}
 	caSerial, err := serial()
 	if err != nil {
@@ -55,16 +55,16 @@ func writeCerts(dir string, now time.Time) (certFiles, *x509.CertPool, error) {
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	if err != nil {
-		return files, nil, fmt.Errorf("prosodytest: create ca certificate: %w", err)
+		return files, nil, fmt.Errorf("servertest: create ca certificate: %w", err)
 	}
 	ca, err := x509.ParseCertificate(caDER)
 	if err != nil {
-		return files, nil, fmt.Errorf("prosodytest: parse ca certificate: %w", err)
+		return files, nil, fmt.Errorf("servertest: parse ca certificate: %w", err)
 	}
 
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return files, nil, fmt.Errorf("prosodytest: generate server key: %w", err)
+		return files, nil, fmt.Errorf("servertest: generate server key: %w", err)
 	}
 	leafSerial, err := serial()
 	if err != nil {
@@ -82,11 +82,11 @@ func writeCerts(dir string, now time.Time) (certFiles, *x509.CertPool, error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 	if err != nil {
-		return files, nil, fmt.Errorf("prosodytest: create server certificate: %w", err)
+		return files, nil, fmt.Errorf("servertest: create server certificate: %w", err)
 	}
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return files, nil, fmt.Errorf("prosodytest: encode server key: %w", err)
+		return files, nil, fmt.Errorf("servertest: encode server key: %w", err)
 	}
 
 	for _, f := range []struct {
@@ -100,7 +100,7 @@ func writeCerts(dir string, now time.Time) (certFiles, *x509.CertPool, error) {
 	} {
 		data := pem.EncodeToMemory(&pem.Block{Type: f.typ, Bytes: f.der})
 		if err := os.WriteFile(f.path, data, f.mode); err != nil {
-			return files, nil, fmt.Errorf("prosodytest: write certificate: %w", err)
+			return files, nil, fmt.Errorf("servertest: write certificate: %w", err)
 		}
 	}
 	pool := x509.NewCertPool()
@@ -112,7 +112,7 @@ func writeCerts(dir string, now time.Time) (certFiles, *x509.CertPool, error) {
 func serial() (*big.Int, error) {
 	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
 	if err != nil {
-		return nil, fmt.Errorf("prosodytest: certificate serial: %w", err)
+		return nil, fmt.Errorf("servertest: certificate serial: %w", err)
 	}
 	return n, nil
 }

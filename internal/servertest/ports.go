@@ -1,4 +1,4 @@
-package prosodytest
+package servertest
 
 import (
 	"fmt"
@@ -6,8 +6,8 @@ import (
 )
 
 // freePorts returns n distinct TCP ports that were free on 127.0.0.1 a moment
-// ago. Another process may still take one before prosody binds it; Start
-// notices that from prosody's log and tries again with new ports.
+// ago. Another process may still take one before the server binds it; Start
+// notices that from the server's log and tries again with new ports.
 func freePorts(n int) ([]int, error) {
 	ports := make([]int, 0, n)
 	listeners := make([]net.Listener, 0, n)
@@ -19,7 +19,7 @@ func freePorts(n int) ([]int, error) {
 	for range n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return nil, fmt.Errorf("prosodytest: pick a free port: %w", err)
+			return nil, fmt.Errorf("servertest: pick a free port: %w", err)
 		}
 		listeners = append(listeners, l)
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/transport"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
@@ -17,7 +17,10 @@ import (
 // TestHostMetaDocuments reads each document mod_xmppconn_hostmeta serves
 // with the library's parsers.
 func TestHostMetaDocuments(t *testing.T) {
-	srv := prosodytest.Require(t)
+	servertest.EachWith(t, servertest.ProsodyModules, testHostMetaDocuments)
+}
+
+func testHostMetaDocuments(t *testing.T, srv *servertest.Server) {
 	https := "localhost:" + strconv.Itoa(srv.HTTPSPort)
 	plain := "localhost:" + strconv.Itoa(srv.HTTPPort)
 	want := []transport.Endpoint{
@@ -65,7 +68,10 @@ func TestHostMetaDocuments(t *testing.T) {
 // TestDiscoverProsody runs discovery through the public API against the
 // server, secure and insecure.
 func TestDiscoverProsody(t *testing.T) {
-	srv := prosodytest.Require(t)
+	servertest.EachWith(t, servertest.ProsodyModules, testDiscoverProsody)
+}
+
+func testDiscoverProsody(t *testing.T, srv *servertest.Server) {
 	domain := "127.0.0.1:" + strconv.Itoa(srv.HTTPSPort)
 	https := "localhost:" + strconv.Itoa(srv.HTTPSPort)
 	plain := "localhost:" + strconv.Itoa(srv.HTTPPort)

@@ -1,4 +1,4 @@
-package prosodytest_test
+package servertest_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 )
 
 // plainAuth is the base64 SASL PLAIN payload for user and password.
@@ -54,7 +54,7 @@ func (c *rawWebSocket) until(ctx context.Context, want string) string {
 
 // loginWebSocket logs user in over ws://, binds, enables resumable stream
 // management and returns the client and its full JID.
-func loginWebSocket(ctx context.Context, t *testing.T, srv *prosodytest.Server, user, password string) (*rawWebSocket, string) {
+func loginWebSocket(ctx context.Context, t *testing.T, srv *servertest.Server, user, password string) (*rawWebSocket, string) {
 	t.Helper()
 	conn, _, err := websocket.Dial(ctx, srv.WebSocketURL(false), &websocket.DialOptions{
 		HTTPClient:   srv.HTTPClient(),
@@ -80,7 +80,10 @@ func loginWebSocket(ctx context.Context, t *testing.T, srv *prosodytest.Server, 
 }
 
 func TestKillWebSocketSession(t *testing.T) {
-	srv := prosodytest.Require(t)
+	servertest.Each(t, testKillWebSocketSession)
+}
+
+func testKillWebSocketSession(t *testing.T, srv *servertest.Server) {
 	ctx := testContext(t)
 	if err := srv.AddUser(ctx, "erin", "pw"); err != nil {
 		t.Fatal(err)
@@ -106,7 +109,7 @@ func TestKillWebSocketSession(t *testing.T) {
 			t.Errorf("read after drop: %v (close status %d), want a connection lost without a close frame", err, status)
 		}
 		infos, err := srv.SessionDetails(ctx, "erin@localhost")
-		want := []prosodytest.SessionInfo{{JID: full, Transport: "websocket", SM: true, Resumable: true, Hibernating: true}}
+		want := []servertest.SessionInfo{{JID: full, Transport: "websocket", SM: true, Resumable: true, Hibernating: true}}
 		if err != nil || fmt.Sprint(infos) != fmt.Sprint(want) {
 			t.Fatalf("SessionDetails = %+v, %v; want %+v", infos, err, want)
 		}
@@ -125,7 +128,7 @@ func TestKillWebSocketSession(t *testing.T) {
 // rawBOSH is a hand-driven XEP-0124/0206 client.
 type rawBOSH struct {
 	t   *testing.T
-	srv *prosodytest.Server
+	srv *servertest.Server
 	sid string
 	rid int
 }
@@ -161,11 +164,13 @@ func (c *rawBOSH) must(ctx context.Context, attrs, payload, want string) string 
 }
 
 func TestKillBOSHSession(t *testing.T) {
-	srv := prosodytest.Require(t)
-	ctx := testContext(t)
-	if err := srv.AddUser(ctx, "frank", "pw"); err != nil {
-		t.Fatal(err)
-	}
+	servertest.Each(t, testKillBOSHSession)
+}
+
+// openBOSH creates a BOSH session and logs user in with PLAIN, up to the
+// stream features after the restart.
+func openBOSH(ctx context.Context, t *testing.T, srv *servertest.Server, user, password string) *rawBOSH {
+	t.Helper()
 	c := &rawBOSH{t: t, srv: srv, rid: 1000}
 	created, err := c.post(ctx, `to="localhost" wait="30" hold="1" ver="1.6" xmpp:version="1.0"`, "")
 	if err != nil {
@@ -179,29 +184,90 @@ func TestKillBOSHSession(t *testing.T) {
 	if !strings.Contains(created, "<stream:features") {
 		c.must(ctx, "", "", "<stream:features")
 	}
-	c.must(ctx, "", `<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">`+plainAuth("frank", "pw")+`</auth>`, "<success")
+	c.must(ctx, "", `<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">`+plainAuth(user, password)+`</auth>`, "<success")
 	c.must(ctx, `to="localhost" xmpp:restart="true"`, "", "<stream:features")
-	c.must(ctx, "", `<iq xmlns="jabber:client" type="set" id="b1"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>`, "<jid>")
+	return c
+}
 
-	// Hold an empty request, as a client does between stanzas, and drop.
+// bind binds a resource and returns the full JID.
+func (c *rawBOSH) bind(ctx context.Context) string {
+	c.t.Helper()
+	got := c.must(ctx, "", `<iq xmlns="jabber:client" type="set" id="b1"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>`, "<jid>")
+	return boundJID.FindStringSubmatch(got)[1]
+}
+
+// holdAndDrop holds an empty request, as a client does between stanzas,
+// drops the session of jid from the server side, and checks that the held
+// request lost its connection and that the BOSH session is gone.
+func (c *rawBOSH) holdAndDrop(ctx context.Context, jid string) {
+	c.t.Helper()
 	held := make(chan error, 1)
 	go func() {
 		_, err := c.post(ctx, "", "")
 		held <- err
 	}()
-	waitHeld(ctx, t, srv, "frank@localhost")
-	if n, err := srv.KillSessions(ctx, "frank@localhost", ""); err != nil || n != 1 {
-		t.Fatalf("KillSessions = %d, %v; want 1, nil", n, err)
+	waitHeld(ctx, c.t, c.srv, jid)
+	if n, err := c.srv.KillSessions(ctx, jid, ""); err != nil || n != 1 {
+		c.t.Fatalf("KillSessions = %d, %v; want 1, nil", n, err)
 	}
 	if err := <-held; err == nil || !errors.Is(err, io.EOF) && !strings.Contains(err.Error(), "EOF") && !strings.Contains(err.Error(), "reset") {
-		t.Errorf("held request after drop: %v, want the connection lost", err)
+		c.t.Errorf("held request after drop: %v, want the connection lost", err)
 	}
 	c.must(ctx, "", "", "item-not-found")
+}
+
+func testKillBOSHSession(t *testing.T, srv *servertest.Server) {
+	ctx := testContext(t)
+	if err := srv.AddUser(ctx, "frank", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	c := openBOSH(ctx, t, srv, "frank", "pw")
+	c.bind(ctx)
+	c.holdAndDrop(ctx, "frank@localhost")
 	assertNoSessions(ctx, t, srv, "frank@localhost")
 }
 
+// TestBOSHDropResumes: a BOSH session with resumable stream management,
+// dropped from the server side, waits for its resumption, and a new BOSH
+// session resumes it (the reason ejabberd is in the matrix: see
+// servertest.BOSHResumption for the Prosodies).
+func TestBOSHDropResumes(t *testing.T) {
+	servertest.EachWith(t, servertest.BOSHResumption, testBOSHDropResumes)
+}
+
+func testBOSHDropResumes(t *testing.T, srv *servertest.Server) {
+	ctx := testContext(t)
+	if err := srv.AddUser(ctx, "grace", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	c := openBOSH(ctx, t, srv, "grace", "pw")
+	full := c.bind(ctx)
+	enabled := c.must(ctx, "", `<enable xmlns="urn:xmpp:sm:3" resume="true"/>`, "<enabled")
+	m := regexp.MustCompile(`<enabled[^>]* id=['"]([^'"]+)['"]`).FindStringSubmatch(enabled)
+	if m == nil {
+		t.Fatalf("no resumption id in %q", enabled)
+	}
+	c.holdAndDrop(ctx, full)
+	infos, err := srv.SessionDetails(ctx, full)
+	want := []servertest.SessionInfo{{JID: full, Transport: "bosh", SM: true, Resumable: true, Hibernating: true}}
+	if err != nil || fmt.Sprint(infos) != fmt.Sprint(want) {
+		t.Fatalf("SessionDetails after the drop = %+v, %v; want %+v", infos, err, want)
+	}
+
+	c2 := openBOSH(ctx, t, srv, "grace", "pw")
+	c2.must(ctx, "", `<resume xmlns="urn:xmpp:sm:3" previd="`+m[1]+`" h="0"/>`, "<resumed")
+	infos, err = srv.SessionDetails(ctx, full)
+	want[0].Hibernating = false
+	if err != nil || fmt.Sprint(infos) != fmt.Sprint(want) {
+		t.Errorf("SessionDetails after the resumption = %+v, %v; want %+v", infos, err, want)
+	}
+	if n, err := srv.KillSessions(ctx, full, "system-shutdown"); err != nil || n != 1 {
+		t.Errorf("KillSessions = %d, %v; want 1, nil", n, err)
+	}
+}
+
 // waitHeld waits until the server holds a request of the BOSH session of jid.
-func waitHeld(ctx context.Context, t *testing.T, srv *prosodytest.Server, jid string) {
+func waitHeld(ctx context.Context, t *testing.T, srv *servertest.Server, jid string) {
 	t.Helper()
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
@@ -221,7 +287,7 @@ func waitHeld(ctx context.Context, t *testing.T, srv *prosodytest.Server, jid st
 	}
 }
 
-func assertNoSessions(ctx context.Context, t *testing.T, srv *prosodytest.Server, jid string) {
+func assertNoSessions(ctx context.Context, t *testing.T, srv *servertest.Server, jid string) {
 	t.Helper()
 	jids, err := srv.Sessions(ctx, jid)
 	if err != nil || len(jids) != 0 {

@@ -15,7 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/xmppconn/xmppconn/auth"
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 )
 
 // token returns an HS256 JWT expiring at exp, signed with a key the server
@@ -66,7 +66,7 @@ type wsClient struct {
 }
 
 // dialWS opens a WebSocket to the server's wss:// endpoint with query.
-func dialWS(ctx context.Context, t *testing.T, srv *prosodytest.Server, query string) *wsClient {
+func dialWS(ctx context.Context, t *testing.T, srv *servertest.Server, query string) *wsClient {
 	t.Helper()
 	u := srv.WebSocketURL(true)
 	if query != "" {
@@ -233,7 +233,7 @@ func sidAttr(sid string) string {
 // boshAuthenticate creates a BOSH session on the server's https:// endpoint
 // with query, sends SASL ANONYMOUS and returns the name of the answer
 // (success or failure) and, for a failure, the response body.
-func boshAuthenticate(ctx context.Context, t *testing.T, srv *prosodytest.Server, domain, query string) (string, string) {
+func boshAuthenticate(ctx context.Context, t *testing.T, srv *servertest.Server, domain, query string) (string, string) {
 	t.Helper()
 	c := &boshClient{t: t, ctx: ctx, client: srv.HTTPClient(), url: srv.BOSHURL(true) + "?" + query, rid: 4000}
 	root, children := c.post(" to='"+domain+"' wait='5' hold='1' ver='1.6' xmpp:version='1.0' content='text/xml; charset=utf-8'", "")

@@ -11,7 +11,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/xmppconn/xmppconn/auth"
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -29,7 +29,10 @@ func rawJWT(claims string) string {
 }
 
 func TestTokenWebSocket(t *testing.T) {
-	srv := prosodytest.Require(t)
+	servertest.EachWith(t, servertest.ProsodyModules, testTokenWebSocket)
+}
+
+func testTokenWebSocket(t *testing.T, srv *servertest.Server) {
 	now := time.Now()
 	cases := []struct {
 		name      string
@@ -77,8 +80,9 @@ func TestTokenWebSocket(t *testing.T) {
 	}
 }
 
-func TestTokenBOSH(t *testing.T) {
-	srv := prosodytest.Require(t)
+func TestTokenBOSH(t *testing.T) { servertest.EachWith(t, servertest.ProsodyModules, testTokenBOSH) }
+
+func testTokenBOSH(t *testing.T, srv *servertest.Server) {
 	now := time.Now()
 	cases := []struct {
 		name, query, want, text string
@@ -101,7 +105,10 @@ func TestTokenBOSH(t *testing.T) {
 // with a fresh token, and only with previd on the URL does the new anonymous
 // login get the old username, so that <resume/> finds the session.
 func TestTokenResume(t *testing.T) {
-	srv := prosodytest.Require(t)
+	servertest.EachWith(t, servertest.ProsodyModules, testTokenResume)
+}
+
+func testTokenResume(t *testing.T, srv *servertest.Server) {
 	ctx := testContext(t)
 	c := dialWS(ctx, t, srv, query(token(t, time.Now().Add(time.Hour)), ""))
 	if fe := c.authenticate(tokenDomain); fe != nil {
@@ -150,7 +157,7 @@ func TestTokenResume(t *testing.T) {
 }
 
 // waitHibernating polls the server until the session of full hibernates.
-func waitHibernating(ctx context.Context, t *testing.T, srv *prosodytest.Server, full string) {
+func waitHibernating(ctx context.Context, t *testing.T, srv *servertest.Server, full string) {
 	t.Helper()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -173,7 +180,10 @@ func waitHibernating(ctx context.Context, t *testing.T, srv *prosodytest.Server,
 // TestTokenConnection drives the module with the library's own client: the
 // token travels as ?token= with SASL ANONYMOUS.
 func TestTokenConnection(t *testing.T) {
-	srv := prosodytest.Require(t)
+	servertest.EachWith(t, servertest.ProsodyModules, testTokenConnection)
+}
+
+func testTokenConnection(t *testing.T, srv *servertest.Server) {
 	cases := []struct {
 		name    string
 		exp     time.Duration
