@@ -247,7 +247,7 @@ func (c *Connection) negotiateOnce(ctx context.Context, rawURL, domain string, c
 	if err != nil {
 		return nil, nil, err
 	}
-	n := &negotiator{conn: tc, cfg: cfg, domain: domain, resource: resource, resume: resume, stepTO: c.cfg.Ping.Timeout, log: c.log, agentID: c.agentID}
+	n := &negotiator{conn: tc, cfg: cfg, domain: domain, resource: resource, resume: resume, stepTO: c.cfg.Ping.Timeout, redact: c.redact, log: c.log, agentID: c.agentID}
 	neg, err := n.run(ctx)
 	if err != nil {
 		return tc, nil, err

@@ -66,7 +66,8 @@ type Connection struct {
 // Connect.
 func New(cfg Config) *Connection {
 	cfg = cfg.withDefaults()
-	c := &Connection{cfg: cfg, log: cfg.Logger, agentID: newUserAgentID()}
+	c := &Connection{cfg: cfg, agentID: newUserAgentID()}
+	c.log = slog.New(redactingHandler{next: cfg.Logger.Handler(), redact: c.redact})
 	c.out.configure(c.cfg.StreamManagement.AckEvery, c.cfg.QueueLimit)
 	c.em.OnPanic = func(t events.Type, v any) {
 		c.log.Error("xmppconn: event listener panicked", "event", string(t), "panic", v)

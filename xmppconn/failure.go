@@ -17,7 +17,7 @@ import (
 // had been established (a lost session) or not (a failed attempt). Call it
 // with c.mu held.
 func (c *Connection) failure(err error, st transport.Status, wasUp bool) events.Failed {
-	f := events.Failed{Err: events.OtherError, Cause: err}
+	f := events.Failed{Err: events.OtherError, Cause: c.redactError(err)}
 	var reason string
 	f.Err, reason, f.Details.Condition = classify(err)
 	f.Reason = c.redact(reason)
@@ -134,17 +134,9 @@ func classify(err error) (t events.ErrorType, reason, condition string) {
 		return t, "timed out", ""
 	case errors.Is(err, transport.ErrStreamClosed):
 		return t, "stream closed by the server", ""
+	case transport.Certificate(err):
+		// Final, and the fix is on the user's side: say what it is.
+		return t, err.Error() + " (the server's certificate is not trusted; to trust a private CA, set Config.TLSConfig.RootCAs)", ""
 	}
 	return t, err.Error(), ""
-}
-
-// redact removes the account's secrets (the password, the token) from text
-// that came from the server or from an error, and tokens in URLs.
-func (c *Connection) redact(text string) string {
-	text = auth.RedactURL(text)
-	text = c.cfg.Credentials.Password.RedactIn(text)
-	c.route.mu.Lock()
-	tok, refused := c.route.tok, c.route.refused
-	c.route.mu.Unlock()
-	return refused.RedactIn(tok.RedactIn(text))
 }

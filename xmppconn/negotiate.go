@@ -63,9 +63,10 @@ type negotiator struct {
 	conn      transport.Conn
 	cfg       *Config
 	domain    string
-	resource  string        // the resource to ask for at bind time
-	resume    *resumeReq    // try <resume/> first when set
-	stepTO    time.Duration // bound on each wait for the server (steps.go)
+	resource  string              // the resource to ask for at bind time
+	resume    *resumeReq          // try <resume/> first when set
+	stepTO    time.Duration       // bound on each wait for the server (steps.go)
+	redact    func(string) string // removes the account's secrets from server text (redact.go)
 	log       *slog.Logger
 	early     [][]byte
 	earlySize int    // bytes of early, with the overhead of each
@@ -94,7 +95,7 @@ func (n *negotiator) readNonStanza(ctx context.Context) ([]byte, root, error) {
 			}
 			continue
 		case r.is(nsStream, "error"):
-			return nil, r, parseStreamError(elem)
+			return nil, r, n.streamError(elem)
 		}
 		return elem, r, nil
 	}
@@ -109,6 +110,15 @@ func (n *negotiator) keepEarly(elem []byte) error {
 	}
 	n.early = append(n.early, elem)
 	return nil
+}
+
+// streamError is parseStreamError with the texts redacted.
+func (n *negotiator) streamError(elem []byte) error {
+	err := parseStreamError(elem)
+	if se, ok := err.(stream.Error); ok {
+		return redactStreamError(se, n.redact)
+	}
+	return err
 }
 
 // parseStreamError turns a serialized <stream:error/> into a stream.Error.
@@ -312,7 +322,7 @@ func (n *negotiator) sasl(ctx context.Context, f features) error {
 			if err != nil {
 				return &ProtocolError{Step: "sasl", Msg: "malformed failure", Err: err}
 			}
-			return fe
+			return n.redactFailure(fe)
 		default:
 			return &ProtocolError{Step: "sasl", Msg: "unexpected <" + r.Name.Local + "/>"}
 		}
@@ -381,7 +391,7 @@ func (n *negotiator) iqAnswer(ctx context.Context, id, step string) ([]byte, err
 				return nil, err
 			}
 		case r.is(nsStream, "error"):
-			return nil, parseStreamError(elem)
+			return nil, n.streamError(elem)
 		default:
 			// A stray stream-level element (a late second <features/>, an
 			// SM request) is not an answer; skip it.

@@ -278,10 +278,10 @@ func (c *Connection) establishRouted(ctx context.Context, domain string, resume 
 		var fe *auth.FailureError
 		if !tok.IsZero() && errors.As(err, &fe) {
 			if !c.tokenRefused(tok, fe) {
-				return tc, nil, &TokenError{Reason: "the server refused the token", Refusal: fe}
+				return tc, nil, &TokenError{Reason: refusedReason("the server refused the token", fe), Refusal: fe}
 			}
 			if refreshed {
-				return tc, nil, &TokenError{Reason: "the server refused a fresh token as expired", Refusal: fe}
+				return tc, nil, &TokenError{Reason: refusedReason("the server refused a fresh token as expired", fe), Refusal: fe}
 			}
 			if tc != nil {
 				closeQuietly(tc)
@@ -297,20 +297,6 @@ func (c *Connection) establishRouted(ctx context.Context, domain string, resume 
 			tok, refreshed = nt, true
 			continue
 		}
-		return tc, nil, redactError(err)
+		return tc, nil, c.redactError(err)
 	}
 }
-
-// redactError hides any token=… in err's text; errors.Is and errors.As
-// still reach err.
-func redactError(err error) error {
-	if err == nil || auth.RedactURL(err.Error()) == err.Error() {
-		return err
-	}
-	return &redactedError{err: err}
-}
-
-type redactedError struct{ err error }
-
-func (e *redactedError) Error() string { return auth.RedactURL(e.err.Error()) }
-func (e *redactedError) Unwrap() error { return e.err }

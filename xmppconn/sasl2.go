@@ -253,7 +253,7 @@ func (n *negotiator) runSASL2(ctx context.Context, hdr transport.Header, f featu
 			if err != nil {
 				return nil, &ProtocolError{Step: "sasl2", Msg: "malformed failure", Err: err}
 			}
-			return nil, fe
+			return nil, n.redactFailure(fe)
 		case "continue":
 			return nil, n.refuseContinue(ctx, elem)
 		default:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"mellium.im/xmpp"
+	"mellium.im/xmpp/stream"
 
 	"github.com/xmppconn/xmppconn/internal/burst"
 	"github.com/xmppconn/xmppconn/transport"
@@ -158,6 +159,9 @@ func (c *Connection) handleInbound(l *link, in inbound) error {
 		}
 		c.handleStanza(l, r, elem)
 	case r.is(nsStream, "error"):
+		if se, ok := parseStreamError(elem).(stream.Error); ok {
+			return redactStreamError(se, c.redact)
+		}
 		return parseStreamError(elem)
 	default:
 		c.log.Debug("xmppconn: ignoring stream-level element", "name", r.Name.Local, "ns", r.Name.Space)

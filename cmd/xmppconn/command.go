@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/xmppconn/xmppconn/transport"
 	"github.com/xmppconn/xmppconn/xmppconn"
 	"github.com/xmppconn/xmppconn/xmppconn/jitsi"
 )
@@ -79,10 +80,21 @@ func newCommand(name, about string, args []string, stdout, stderr io.Writer, get
 
 // connect starts the clock and connects, bounded by --timeout.
 func (c *command) connect(ctx context.Context) error {
-	c.printer.start = time.Now()
 	cctx, cancel := context.WithTimeout(ctx, c.flags.timeout)
 	defer cancel()
-	return c.conn.Connect(cctx)
+	return c.connectUntil(cctx)
+}
+
+// connectUntil starts the clock and connects, bounded by ctx only (watch:
+// each attempt is bounded by --timeout). A certificate the client does not
+// trust gets a hint on stderr.
+func (c *command) connectUntil(ctx context.Context) error {
+	c.printer.start = time.Now()
+	err := c.conn.Connect(ctx)
+	if transport.Certificate(err) {
+		fmt.Fprintf(c.stderr, "xmppconn %s: the server's certificate is not trusted; for a private CA, pass its certificate with --ca-file FILE\n", c.name)
+	}
+	return err
 }
 
 // disconnect closes the connection (bounded) and reports a failure to close.

@@ -25,7 +25,7 @@ func watch(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		}
 	})
 	code = exitOK
-	if err := c.conn.Connect(ctx); err != nil { // each attempt is bounded by --timeout
+	if err := c.connectUntil(ctx); err != nil { // each attempt is bounded by --timeout
 		code = exitFailed
 	} else {
 		select {
