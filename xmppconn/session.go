@@ -208,6 +208,10 @@ func (c *Connection) handleSM(l *link, r root) error {
 		}
 		c.out.noteAck(h)
 	case "enabled":
+		// Its max (how long the server keeps the session) and location (an
+		// endpoint to resume at) are not taken: resumption goes through the
+		// same endpoint and policy as any attempt, so no number or address
+		// the server picks here steers the client.
 		resume := r.attr("resume") == "true" || r.attr("resume") == "1"
 		c.out.enabled(r.attr("id"), resume)
 		c.inCounting.Store(true)
