@@ -192,7 +192,7 @@ type StreamManagementConfig struct {
 	MaxUnackedBytes int
 
 	// RequestIdle is how long the outgoing stanzas must pause before an ack
-	// is requested for those sent (the end of a burst); default 10 ms.
+	// is requested for those sent (the end of a burst); default 100 ms.
 	RequestIdle time.Duration
 
 	// RequestMaxDelay is the longest a stanza goes without an ack being
@@ -213,7 +213,7 @@ const (
 	// Prosody's CPU per message (docs/performance.md).
 	DefaultMaxUnacked      = 200
 	DefaultMaxUnackedBytes = 256 << 10
-	DefaultRequestIdle     = 10 * time.Millisecond
+	DefaultRequestIdle     = 100 * time.Millisecond
 	DefaultRequestMaxDelay = time.Second
 )
 

@@ -12,14 +12,15 @@ import (
 )
 
 // smCounts counts the XEP-0198 requests and answers of one session, both
-// ways: what stream management costs the server in elements.
+// ways, and the client's XEP-0199 pings: what stream management and
+// liveness cost the server in elements.
 type smCounts struct {
-	rOut, aOut, rIn, aIn atomic.Int64
+	rOut, aOut, rIn, aIn, pings atomic.Int64
 }
 
 func (c *smCounts) String() string {
-	return fmt.Sprintf("sent <r/> %d <a/> %d, received <r/> %d <a/> %d",
-		c.rOut.Load(), c.aOut.Load(), c.rIn.Load(), c.aIn.Load())
+	return fmt.Sprintf("sent <r/> %d <a/> %d, received <r/> %d <a/> %d; pings sent %d",
+		c.rOut.Load(), c.aOut.Load(), c.rIn.Load(), c.aIn.Load(), c.pings.Load())
 }
 
 // countSM makes cfg dial WebSocket through a transport that counts the
@@ -50,6 +51,9 @@ func (c *countingConn) ReadElement(ctx context.Context) ([]byte, error) {
 
 func (c *countingConn) WriteElement(ctx context.Context, elem []byte) error {
 	count(elem, &c.n.rOut, &c.n.aOut)
+	if bytes.HasPrefix(elem, []byte("<iq ")) && bytes.Contains(elem, []byte("urn:xmpp:ping")) {
+		c.n.pings.Add(1)
+	}
 	return c.Conn.WriteElement(ctx, elem)
 }
 
