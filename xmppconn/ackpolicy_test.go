@@ -229,6 +229,19 @@ func TestOutboxSendWaitBounded(t *testing.T) {
 			t.Errorf("last write = %q, want message 5", got[len(got)-1])
 		}
 	})
+	t.Run("session ended", func(t *testing.T) {
+		o, _ := newFull()
+		done := make(chan error, 1)
+		go func() { done <- o.sendWait(context.Background(), []byte(msg(5))) }()
+		waitFor(t, "a sender waiting", func() bool { return o.waiting.Load() == 1 })
+		o.reset() // what Disconnect does
+		if err := <-done; !errors.Is(err, ErrNotConnected) {
+			t.Errorf("sendWait = %v, want ErrNotConnected", err)
+		}
+		if u, q := o.pending(); u != 0 || q != 0 {
+			t.Errorf("pending = %d unacked, %d queued after the end; want none", u, q)
+		}
+	})
 	t.Run("no ack in time", func(t *testing.T) {
 		o, w := newFull()
 		defer o.reset()

@@ -42,6 +42,7 @@ type outbox struct {
 	queue        []sentStanza   // accepted, not written yet: while down, or held for room; in order
 	limit        int            // bound of queue
 	policy       ackPolicy
+	session      uint64 // counts reset: a sender waiting across one gives up
 
 	// The stanzas sent since the last <r/> (none: every unacknowledged
 	// stanza is covered by a request).
@@ -179,6 +180,9 @@ func (o *outbox) waitAndSend(ctx context.Context, s sentStanza) error {
 			deadline.Stop()
 		}
 	}()
+	o.mu.Lock()
+	session := o.session
+	o.mu.Unlock()
 	for {
 		// Counted as waiting before the signal is taken and the acks are
 		// read again: an ack noted meanwhile is either read here or wakes
@@ -186,6 +190,13 @@ func (o *outbox) waitAndSend(ctx context.Context, s sentStanza) error {
 		o.waiting.Add(1)
 		room := o.roomSignal()
 		o.mu.Lock()
+		if o.session != session {
+			// The session ended meanwhile (Disconnect, FAILED): s must not
+			// wait for the next one.
+			o.waiting.Add(-1)
+			o.mu.Unlock()
+			return ErrNotConnected
+		}
 		if o.canSendLocked(len(s.elem)) {
 			o.waiting.Add(-1)
 			err := o.sendLocked(s)
@@ -573,6 +584,7 @@ func (o *outbox) fresh(tc transport.Conn, sm bool, from string) {
 // reset forgets everything: the session is over.
 func (o *outbox) reset() {
 	o.mu.Lock()
+	o.session++
 	o.hasServerH.Store(false)
 	o.tc, o.sm, o.acked, o.queue, o.rewrite = nil, false, 0, nil, nil
 	o.clearCountsLocked()
