@@ -173,7 +173,8 @@ func (c *Connection) Flush(ctx context.Context) error { return c.em.Flush(ctx) }
 // down (DISCONNECTED, RECONNECTING) the stanza is queued and sent once it is
 // back; ErrQueueFull reports that Config.QueueLimit stanzas already wait.
 // While StreamManagementConfig.MaxUnacked stanzas wait for the server's
-// acknowledgement, Send waits for it (bounded by ctx).
+// acknowledgement, Send waits for it (bounded by ctx); ErrNotConnected
+// reports that the session ended meanwhile.
 func (c *Connection) Send(ctx context.Context, r xml.TokenReader) error {
 	return c.send(ctx, r, nil)
 }
