@@ -68,7 +68,7 @@ func New(cfg Config) *Connection {
 	cfg = cfg.withDefaults()
 	c := &Connection{cfg: cfg, agentID: newUserAgentID()}
 	c.log = slog.New(redactingHandler{next: cfg.Logger.Handler(), redact: c.redact})
-	c.out.configure(c.cfg.StreamManagement.AckEvery, c.cfg.QueueLimit)
+	c.out.configure(c.cfg.StreamManagement, c.cfg.QueueLimit)
 	c.em.OnPanic = func(t events.Type, v any) {
 		c.log.Error("xmppconn: event listener panicked", "event", string(t), "panic", v)
 	}
@@ -173,6 +173,9 @@ func (c *Connection) Flush(ctx context.Context) error { return c.em.Flush(ctx) }
 // Send sends a stanza (as tokens) on the session. While the session is
 // down (DISCONNECTED, RECONNECTING) the stanza is queued and sent once it is
 // back; ErrQueueFull reports that Config.QueueLimit stanzas already wait.
+// While StreamManagementConfig.MaxUnacked stanzas wait for the server's
+// acknowledgement, Send waits for it (bounded by ctx); ErrNotConnected
+// reports that the session ended meanwhile.
 func (c *Connection) Send(ctx context.Context, r xml.TokenReader) error {
 	return c.send(ctx, r, nil)
 }
@@ -192,7 +195,7 @@ func (c *Connection) send(ctx context.Context, r xml.TokenReader, start *xml.Sta
 	if err != nil {
 		return fmt.Errorf("xmppconn: send: %w", err)
 	}
-	return c.out.send(elem)
+	return c.out.sendWait(ctx, elem)
 }
 
 // sendable reports why no stanza can be sent, or nil.

@@ -27,6 +27,11 @@ import "github.com/xmppconn/xmppconn/transport"
 //
 //   - extension work started with Go, while it runs; it gets a context
 //     that ends with the live stream.
+//
+// Not counted: the outbox's two timers (outbox.go), whose functions run
+// briefly under the outbox's lock: the write timeout, which closes a
+// transport whose write hangs, and the ack timer, which writes an <r/> or
+// the stanzas held for room; reset stops the ack timer.
 
 // spawn runs f on a new goroutine counted in c.loops. The goroutines
 // started for every element (read, process, handler) use the counted

@@ -13,10 +13,10 @@ import (
 // Every interval without inbound data the client pings the server
 // (XEP-0199); Failures missed answers in a row mean the stream is dead. A
 // miss is followed at once by the next ping, so a dead stream is found
-// within interval + Failures x timeout. A check also asks for XEP-0198 acks
-// when the stream goes idle, and measures how late its timer fired: a large
-// lateness means the process was stopped or the machine slept (suspend_time
-// in ConnectionFailed).
+// within interval + Failures x timeout. A check also measures how late its
+// timer fired: a large lateness means the process was stopped or the
+// machine slept (suspend_time in ConnectionFailed). XEP-0198 acks are
+// requested by the outbox on its own timer (outbox.go), not here.
 //
 // The link's keepalive counts as one of c.loops (armKeepalive adds it);
 // that count is released once the link is closed and no check or payer is
@@ -151,7 +151,6 @@ func (c *Connection) keepaliveFired(l *link) {
 		// Data flows: no ping needed before interval after the last.
 		l.rearmLocked(l.lastRx().Add(interval))
 		l.kmu.Unlock()
-		c.out.requestAck()
 		l.leave()
 		return
 	}
@@ -160,7 +159,6 @@ func (c *Connection) keepaliveFired(l *link) {
 	l.rearmLocked(now.Add(c.cfg.Ping.Timeout))
 	l.kmu.Unlock()
 
-	c.out.requestAck()
 	domain, _ := c.domain()
 	iq := fmt.Sprintf("<iq xmlns='jabber:client' type='get' id='%s' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>", id, xmlEscape(domain))
 	_ = c.out.send([]byte(iq)) // a failing connection shows as a missed answer
@@ -190,14 +188,16 @@ func (c *Connection) pongArrived(l *link, id string) {
 
 // owe queues an answer for a payer to send, without blocking: the processor
 // must keep taking the server's acks whatever the writer does. When the
-// queue is full the answer is dropped; the server asks again.
-func (c *Connection) owe(l *link, elem []byte) {
+// queue is full the answer is dropped (owe reports false); the server asks
+// again.
+func (c *Connection) owe(l *link, elem []byte) bool {
 	select {
 	case l.ctrl <- elem:
 	default:
-		return
+		return false
 	}
 	c.payIfDue(l)
+	return true
 }
 
 // startWriting marks the link's outbox as attached and pays what was owed

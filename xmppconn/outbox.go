@@ -22,18 +22,41 @@ type sentStanza struct {
 
 // outbox is the outbound path of a Connection: the one writer on the
 // transport, the XEP-0198 bookkeeping of unacknowledged stanzas, and the
-// queue of stanzas sent while the session is down. Stanzas leave in the
-// order they were sent, across resumptions and fresh sessions.
+// queue of stanzas accepted but not written: sent while the session is
+// down, or held while the unacknowledged ones are at their bound. Stanzas
+// leave in the order they were sent, across resumptions and fresh
+// sessions.
+//
+// The ack policy (StreamManagementConfig) is here: an <r/> goes out once
+// half of the bound waits for an ack, when the outgoing stanzas pause for
+// the idle delay, or at the latest the maximum delay after the first
+// stanza no request covers yet. The last two run on ackTimer, armed only
+// while stanzas wait for a request or for room.
 type outbox struct {
-	mu       sync.Mutex
-	tc       transport.Conn // nil while the session is down
-	sm       bool           // stanzas are counted (enable sent, not refused)
-	unacked  []sentStanza   // sent on an SM stream, not acknowledged yet
-	acked    uint32         // the last h the server acknowledged
-	sinceReq int            // stanzas sent since the last <r/>
-	queue    []sentStanza   // sent while down, in order
-	ackEvery int
-	limit    int
+	mu           sync.Mutex
+	tc           transport.Conn // nil while the session is down
+	sm           bool           // stanzas are counted (enable sent, not refused)
+	unacked      []sentStanza   // sent on an SM stream, not acknowledged yet
+	unackedBytes int            // their size
+	acked        uint32         // the last h the server acknowledged
+	queue        []sentStanza   // accepted, not written yet: while down, or held for room; in order
+	limit        int            // bound of queue
+	policy       ackPolicy
+	session      uint64 // counts reset: a sender waiting across one gives up
+
+	// The stanzas sent since the last <r/> (none: every unacknowledged
+	// stanza is covered by a request).
+	sinceReq, sinceReqBytes int
+	firstUnreq              time.Time // when the first of them was sent
+	lastSend                time.Time // when the last stanza was written
+
+	// ackTimer requests acks on pauses and delays, and writes the held
+	// stanzas once acks made room: made by configure, never replaced, so
+	// that noteAck can kick it without the lock.
+	ackTimer *time.Timer
+	timerDue time.Time   // when ackTimer fires; zero while stopped
+	held     atomic.Bool // stanzas are held on a live stream
+	kicked   atomic.Bool // noteAck made ackTimer fire now; not yet run
 
 	rewrite []sentStanza // unacked stanzas to write again after a resumption
 
@@ -48,6 +71,17 @@ type outbox struct {
 	hasServerH atomic.Bool
 	ackErr     error // the last bookkeeping error, for logs
 
+	// Senders waiting for room (sendWait) wait on roomCh, closed (under
+	// roomMu, never held while blocking) when an ack arrives or the stream
+	// goes down.
+	waiting atomic.Int32
+	roomMu  sync.Mutex
+	roomCh  chan struct{}
+
+	// ackOwed is the stream whose <r/> awaits the <a/> a payer will write:
+	// the requests read before that answer is written all get it.
+	ackOwed atomic.Pointer[link]
+
 	// wtimer closes wtc when one write on it takes longer than
 	// writeTimeout: armed and stopped around each write, so that a write
 	// allocates no timer of its own. Writes get a context that never ends
@@ -57,10 +91,30 @@ type outbox struct {
 	wtimer *time.Timer
 }
 
-// noteAck records an <a/> from the server without taking the lock.
+// ackPolicy is StreamManagementConfig with its defaults, as the outbox
+// uses it.
+type ackPolicy struct {
+	maxUnacked, maxBytes int
+	idle, maxDelay       time.Duration
+	wait                 time.Duration // ackWait
+}
+
+// ackWait bounds how long a sender waits for the server to acknowledge
+// stanzas at the bound: a server that answers no <r/> for that long is
+// gone, as a write that cannot finish in writeTimeout.
+const ackWait = writeTimeout
+
+// noteAck records an <a/> from the server without taking the lock, and
+// wakes the senders waiting for room.
 func (o *outbox) noteAck(h uint32) {
 	o.serverH.Store(h)
 	o.hasServerH.Store(true)
+	if o.waiting.Load() > 0 {
+		o.wake()
+	}
+	if o.held.Load() && o.kicked.CompareAndSwap(false, true) {
+		o.ackTimer.Reset(0) // writes what the ack made room for
+	}
 }
 
 // applyAcksLocked releases what the last noted <a/> acknowledged.
@@ -72,21 +126,139 @@ func (o *outbox) applyAcksLocked() {
 	}
 }
 
-func (o *outbox) configure(ackEvery, limit int) {
+func (o *outbox) configure(sm StreamManagementConfig, limit int) {
 	o.mu.Lock()
-	o.ackEvery, o.limit = ackEvery, limit
+	o.policy = ackPolicy{sm.MaxUnacked, sm.MaxUnackedBytes, sm.RequestIdle, sm.RequestMaxDelay, ackWait}
+	o.limit = limit
+	if o.ackTimer == nil {
+		o.ackTimer = time.AfterFunc(time.Hour, o.ackTimerFired)
+		o.ackTimer.Stop()
+	}
 	o.mu.Unlock()
 }
 
-// send sends one stanza, or queues it while the session is down.
+// send sends one stanza, or queues it while the session is down or while
+// the unacknowledged stanzas are at their bound. It never waits for the
+// server: for the stanzas the Connection sends itself.
 func (o *outbox) send(elem []byte) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.sendLocked(sentStanza{elem: elem, at: time.Now()})
 }
 
+// sendWait sends one stanza like send, but at the bound of unacknowledged
+// stanzas it waits for the server's ack first (bounded by ctx and ackWait),
+// so that a fast sender is paced by the server. After ackWait the stream
+// counts as dead: its transport is closed and the stanza is queued for the
+// next one. An error from ctx means the stanza was not sent.
+func (o *outbox) sendWait(ctx context.Context, elem []byte) error {
+	s := sentStanza{elem: elem, at: time.Now()}
+	o.mu.Lock()
+	if o.canSendLocked(len(elem)) {
+		err := o.sendLocked(s)
+		o.mu.Unlock()
+		return err
+	}
+	o.mu.Unlock()
+	return o.waitAndSend(ctx, s)
+}
+
+// canSendLocked releases what the server acknowledged, writes the held
+// stanzas there is room for, and reports whether a stanza of n bytes may
+// be sent now (or queued, while the session is down) rather than wait.
+func (o *outbox) canSendLocked(n int) bool {
+	o.applyAcksLocked()
+	o.flushHeldLocked()
+	return o.tc == nil || !o.sm || (len(o.queue) == 0 && o.roomLocked(n))
+}
+
+// waitAndSend waits for room for s, then sends it (see sendWait).
+func (o *outbox) waitAndSend(ctx context.Context, s sentStanza) error {
+	var deadline *time.Timer
+	defer func() {
+		if deadline != nil {
+			deadline.Stop()
+		}
+	}()
+	o.mu.Lock()
+	session := o.session
+	o.mu.Unlock()
+	for {
+		// Counted as waiting before the signal is taken and the acks are
+		// read again: an ack noted meanwhile is either read here or wakes
+		// this signal.
+		o.waiting.Add(1)
+		room := o.roomSignal()
+		o.mu.Lock()
+		if o.session != session {
+			// The session ended meanwhile (Disconnect, FAILED): s must not
+			// wait for the next one.
+			o.waiting.Add(-1)
+			o.mu.Unlock()
+			return ErrNotConnected
+		}
+		if o.canSendLocked(len(s.elem)) {
+			o.waiting.Add(-1)
+			err := o.sendLocked(s)
+			o.mu.Unlock()
+			return err
+		}
+		// Everything unacknowledged must be asked for, or no ack comes.
+		if o.sinceReq > 0 {
+			o.requestAckLocked()
+		}
+		tc, wait := o.tc, o.policy.wait
+		o.mu.Unlock()
+		if tc == nil {
+			o.waiting.Add(-1)
+			continue // the request failed: queue s for the next stream
+		}
+		if deadline == nil {
+			deadline = time.NewTimer(wait)
+		}
+		select {
+		case <-room:
+		case <-ctx.Done():
+			o.waiting.Add(-1)
+			return ctx.Err()
+		case <-deadline.C:
+			closeQuietly(tc) // the read loop ends the stream; s waits for the next
+		}
+		o.waiting.Add(-1)
+	}
+}
+
+// roomSignal returns a channel closed at the next wake.
+func (o *outbox) roomSignal() <-chan struct{} {
+	o.roomMu.Lock()
+	defer o.roomMu.Unlock()
+	if o.roomCh == nil {
+		o.roomCh = make(chan struct{})
+	}
+	return o.roomCh
+}
+
+// wake wakes the senders waiting for room.
+func (o *outbox) wake() {
+	o.roomMu.Lock()
+	if o.roomCh != nil {
+		close(o.roomCh)
+		o.roomCh = nil
+	}
+	o.roomMu.Unlock()
+}
+
+// roomLocked reports whether a stanza of n bytes may be written without
+// passing the bounds of unacknowledged stanzas. With none unacknowledged
+// there is always room, for a stanza larger than the byte bound too.
+func (o *outbox) roomLocked(n int) bool {
+	return len(o.unacked) == 0 ||
+		(len(o.unacked) < o.policy.maxUnacked && o.unackedBytes+n <= o.policy.maxBytes)
+}
+
 func (o *outbox) sendLocked(s sentStanza) error {
 	o.applyAcksLocked()
+	o.flushHeldLocked()
 	if o.tc == nil {
 		if len(o.queue) >= o.limit {
 			return ErrQueueFull
@@ -94,9 +266,34 @@ func (o *outbox) sendLocked(s sentStanza) error {
 		o.queue = append(o.queue, s)
 		return nil
 	}
+	if o.sm && (len(o.queue) > 0 || !o.roomLocked(len(s.elem))) {
+		// Held behind the stanzas already held, until acks make room.
+		if len(o.queue) >= o.limit {
+			return ErrQueueFull
+		}
+		o.queue = append(o.queue, s)
+		o.held.Store(true)
+		if o.sinceReq > 0 {
+			o.requestAckLocked()
+		}
+		return nil
+	}
+	o.writeStanzaLocked(s, time.Now())
+	return nil
+}
+
+// writeStanzaLocked writes s on the live stream, counting it for stream
+// management and requesting an ack when the policy says so.
+func (o *outbox) writeStanzaLocked(s sentStanza, now time.Time) {
 	if o.sm {
 		o.unacked = append(o.unacked, s)
+		o.unackedBytes += len(s.elem)
+		if o.sinceReq == 0 {
+			o.firstUnreq = now
+		}
 		o.sinceReq++
+		o.sinceReqBytes += len(s.elem)
+		o.lastSend = now
 	}
 	if err := o.writeLocked(s.elem); err != nil {
 		// The connection is failing; the read loop or the pings will
@@ -105,12 +302,86 @@ func (o *outbox) sendLocked(s sentStanza) error {
 			o.queue = append(o.queue, s)
 		}
 		o.tc = nil
-		return nil
+		return
 	}
-	if o.sm && o.sinceReq >= o.ackEvery {
+	if !o.sm {
+		return
+	}
+	if 2*o.sinceReq >= o.policy.maxUnacked || 2*o.sinceReqBytes >= o.policy.maxBytes ||
+		now.Sub(o.firstUnreq) >= o.policy.maxDelay {
+		o.requestAckLocked()
+		return
+	}
+	o.armLocked(now)
+}
+
+// flushHeldLocked writes the held stanzas that the bounds now leave room
+// for, in order. When some stay held, every stanza written is asked for:
+// the ack that makes room for them must come.
+func (o *outbox) flushHeldLocked() {
+	if o.tc == nil || len(o.queue) == 0 {
+		o.held.Store(false)
+		return
+	}
+	now := time.Now()
+	q := o.queue
+	o.queue = nil // a stanza whose write fails without stream management comes back here
+	for i, s := range q {
+		if o.tc == nil || (o.sm && !o.roomLocked(len(s.elem))) {
+			if i == 0 {
+				o.queue = q
+			} else {
+				o.queue = append(o.queue, q[i:]...)
+			}
+			break
+		}
+		o.writeStanzaLocked(s, now)
+	}
+	o.held.Store(o.tc != nil && len(o.queue) > 0)
+	if o.held.Load() && o.sinceReq > 0 {
 		o.requestAckLocked()
 	}
-	return nil
+}
+
+// armLocked makes sure ackTimer fires when the next request is due: the
+// idle delay after the last stanza, or the maximum delay after the first
+// one not asked for, whichever comes first.
+func (o *outbox) armLocked(now time.Time) {
+	if o.sinceReq == 0 || o.kicked.Load() {
+		return // nothing due, or the timer runs now anyway
+	}
+	due := o.lastSend.Add(o.policy.idle)
+	if d := o.firstUnreq.Add(o.policy.maxDelay); d.Before(due) {
+		due = d
+	}
+	if !o.timerDue.IsZero() && !o.timerDue.After(due) {
+		return // it fires before
+	}
+	o.timerDue = due
+	o.ackTimer.Reset(due.Sub(now))
+}
+
+// ackTimerFired requests an ack when the stanzas paused for the idle delay
+// or the first one waited the maximum delay, and writes the held stanzas
+// that acks made room for; it arms itself again while something is due.
+func (o *outbox) ackTimerFired() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.timerDue = time.Time{}
+	o.kicked.Store(false)
+	if o.tc == nil || !o.sm {
+		return
+	}
+	o.applyAcksLocked()
+	o.flushHeldLocked()
+	now := time.Now()
+	if o.sinceReq > 0 && o.tc != nil &&
+		(now.Sub(o.lastSend) >= o.policy.idle || now.Sub(o.firstUnreq) >= o.policy.maxDelay) {
+		o.requestAckLocked()
+	}
+	if o.tc != nil {
+		o.armLocked(now)
+	}
 }
 
 // write sends a stream-level element (an SM answer) on the live stream;
@@ -140,20 +411,13 @@ func (o *outbox) writeLocked(elem []byte) error {
 	return err
 }
 
-// requestAck asks the server for an acknowledgement when stanzas are
-// waiting for one (the idle request of XEP-0198).
-func (o *outbox) requestAck() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.applyAcksLocked()
-	if o.tc != nil && o.sm && len(o.unacked) > 0 {
-		o.requestAckLocked()
-	}
-}
-
+// requestAckLocked sends an <r/>: from now on every stanza sent is covered
+// by a request.
 func (o *outbox) requestAckLocked() {
-	o.sinceReq = 0
-	_ = o.writeLocked([]byte(smRequest))
+	o.sinceReq, o.sinceReqBytes = 0, 0
+	if err := o.writeLocked([]byte(smRequest)); err != nil {
+		o.tc = nil
+	}
 }
 
 // ack releases the stanzas the server acknowledged with h. h counts modulo
@@ -172,12 +436,22 @@ func (o *outbox) ackLocked(h uint32) error {
 	if int64(n) > int64(len(o.unacked)) {
 		// The server acknowledges more than was sent: its count and ours
 		// disagree. Trust it and release everything.
-		o.unacked, o.acked = nil, h
+		o.unacked, o.unackedBytes, o.acked = nil, 0, h
+		o.sinceReq, o.sinceReqBytes = 0, 0
 		return &ProtocolError{Step: "stream management", Msg: "server acknowledged more stanzas than were sent"}
 	}
+	for _, s := range o.unacked[:n] {
+		o.unackedBytes -= len(s.elem)
+	}
+	clear(o.unacked[:n]) // the backing array outlives them
 	o.unacked = o.unacked[n:]
 	if len(o.unacked) == 0 {
-		o.unacked = nil
+		o.unacked, o.unackedBytes = nil, 0
+	}
+	if o.sinceReq > len(o.unacked) {
+		// Acknowledged without being asked for (an <a/> the server sent
+		// on its own).
+		o.sinceReq, o.sinceReqBytes = len(o.unacked), o.unackedBytes
 	}
 	o.acked = h
 	return nil
@@ -195,9 +469,19 @@ func (o *outbox) enabled(id string, resumable bool) {
 func (o *outbox) refused() {
 	o.mu.Lock()
 	o.hasServerH.Store(false)
-	o.sm, o.unacked, o.acked, o.sinceReq = false, nil, 0, 0
+	o.sm, o.acked = false, 0
+	o.clearCountsLocked()
 	o.id, o.resumable = "", false
+	o.flushHeldLocked() // nothing is held without stream management
 	o.mu.Unlock()
+	o.wake()
+}
+
+// clearCountsLocked forgets the unacknowledged stanzas and the requests.
+func (o *outbox) clearCountsLocked() {
+	o.unacked, o.unackedBytes = nil, 0
+	o.sinceReq, o.sinceReqBytes = 0, 0
+	o.ackOwed.Store(nil)
 }
 
 // resumeID returns the SM-ID to resume with, or "" when the stream cannot
@@ -215,7 +499,9 @@ func (o *outbox) resumeID() string {
 func (o *outbox) down() {
 	o.mu.Lock()
 	o.tc = nil
+	o.held.Store(false)
 	o.mu.Unlock()
+	o.wake()
 }
 
 // prepareResumed readies the outbox for a resumed stream, before its read
@@ -229,6 +515,9 @@ func (o *outbox) prepareResumed(h uint32) error {
 	o.tc = nil
 	err := o.ackLocked(h)
 	o.rewrite = append([]sentStanza(nil), o.unacked...)
+	// Written again, they need a request of their own.
+	o.sinceReq, o.sinceReqBytes = len(o.unacked), o.unackedBytes
+	o.ackOwed.Store(nil)
 	return err
 }
 
@@ -249,7 +538,8 @@ func (o *outbox) prepareFresh(sm bool, from string) {
 		again = append(again, s)
 	}
 	o.queue = append(again, o.queue...)
-	o.tc, o.sm, o.unacked, o.acked, o.sinceReq, o.rewrite = nil, sm, nil, 0, 0, nil
+	o.tc, o.sm, o.acked, o.rewrite = nil, sm, 0, nil
+	o.clearCountsLocked()
 	o.id, o.resumable = "", false
 }
 
@@ -259,6 +549,7 @@ func (o *outbox) attach(tc transport.Conn) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.tc = tc
+	now := time.Now()
 	for _, s := range o.rewrite {
 		if o.tc == nil {
 			break
@@ -268,7 +559,13 @@ func (o *outbox) attach(tc transport.Conn) {
 		}
 	}
 	o.rewrite = nil
-	o.flushQueueLocked()
+	if o.sinceReq > 0 {
+		o.firstUnreq, o.lastSend = now, now
+	}
+	o.flushHeldLocked()
+	if o.tc != nil && o.sm {
+		o.armLocked(now)
+	}
 }
 
 // resumed brings the session back on tc after <resumed h='…'/>.
@@ -284,21 +581,22 @@ func (o *outbox) fresh(tc transport.Conn, sm bool, from string) {
 	o.attach(tc)
 }
 
-func (o *outbox) flushQueueLocked() {
-	q := o.queue
-	o.queue = nil
-	for _, s := range q {
-		_ = o.sendLocked(s)
-	}
-}
-
 // reset forgets everything: the session is over.
 func (o *outbox) reset() {
 	o.mu.Lock()
+	o.session++
 	o.hasServerH.Store(false)
-	o.tc, o.sm, o.unacked, o.acked, o.sinceReq, o.queue, o.rewrite = nil, false, nil, 0, 0, nil, nil
+	o.tc, o.sm, o.acked, o.queue, o.rewrite = nil, false, 0, nil, nil
+	o.clearCountsLocked()
 	o.id, o.resumable = "", false
+	if o.ackTimer != nil {
+		o.ackTimer.Stop()
+		o.timerDue = time.Time{}
+	}
+	o.held.Store(false)
+	o.kicked.Store(false) // a kick the Stop cancelled
 	o.mu.Unlock()
+	o.wake()
 }
 
 // pending returns the number of unacknowledged and queued stanzas.

@@ -61,10 +61,19 @@ func msg(i int) string {
 	return fmt.Sprintf("<message xmlns='jabber:client' to='peer@example.net' id='m%d'><body>%d</body></message>", i, i)
 }
 
-// liveOutbox returns an outbox on a live stream, counting stanzas when sm.
-func liveOutbox(ackEvery, limit int, sm bool) (*outbox, *wireRec) {
+// testPolicy is a stream management policy of maxUnacked stanzas whose
+// timers never fire during a test: the idle and delayed requests are
+// tested by calling the timer's function.
+func testPolicy(maxUnacked int) StreamManagementConfig {
+	return StreamManagementConfig{MaxUnacked: maxUnacked, MaxUnackedBytes: 1 << 30,
+		RequestIdle: time.Hour, RequestMaxDelay: time.Hour}
+}
+
+// liveOutbox returns an outbox on a live stream, counting stanzas when sm,
+// with at most maxUnacked unacknowledged.
+func liveOutbox(maxUnacked, limit int, sm bool) (*outbox, *wireRec) {
 	o := &outbox{}
-	o.configure(ackEvery, limit)
+	o.configure(testPolicy(maxUnacked), limit)
 	w := &wireRec{}
 	o.fresh(w, sm, "me@example.net/r")
 	return o, w
@@ -173,33 +182,100 @@ func TestOutboxAckMoreThanSent(t *testing.T) {
 	}
 }
 
-func TestOutboxRequestsAckEvery(t *testing.T) {
-	o, w := liveOutbox(3, 10, true)
+// TestOutboxRequestsAtHalfBound: an <r/> goes out each time half of
+// MaxUnacked stanzas were sent since the last one, not before; at the
+// bound a stanza is held until an ack makes room.
+func TestOutboxRequestsAtHalfBound(t *testing.T) {
+	o, w := liveOutbox(6, 10, true)
 	for i := 1; i <= 7; i++ {
 		mustSend(t, o, msg(i))
 	}
-	want := []string{msg(1), msg(2), msg(3), smRequest, msg(4), msg(5), msg(6), smRequest, msg(7)}
+	want := []string{msg(1), msg(2), msg(3), smRequest, msg(4), msg(5), msg(6), smRequest}
 	if diff := cmp.Diff(want, w.got()); diff != "" {
 		t.Errorf("writes (-want +got):\n%s", diff)
 	}
-	// The idle request asks again while stanzas wait for their ack...
-	o.requestAck()
-	if n := countR(w.got()); n != 3 {
-		t.Errorf("%d <r/> after an idle request with stanzas unacked, want 3", n)
+	if u, q := o.pending(); u != 6 || q != 1 {
+		t.Errorf("pending = %d unacked, %d held; want 6, 1", u, q)
 	}
-	// ...and not when all are acknowledged.
-	if err := o.ack(7); err != nil {
-		t.Fatal(err)
+	o.noteAck(3)
+	o.ackTimerFired() // or the next send
+	want = append(want, msg(7))
+	if diff := cmp.Diff(want, w.got()); diff != "" {
+		t.Errorf("writes after the ack (-want +got):\n%s", diff)
 	}
-	o.requestAck()
-	if n := countR(w.got()); n != 3 {
-		t.Errorf("%d <r/> after an idle request with nothing unacked, want 3", n)
+	if u, q := o.pending(); u != 4 || q != 0 {
+		t.Errorf("pending = %d unacked, %d held; want 4, 0", u, q)
+	}
+	o.reset()
+}
+
+// TestOutboxRequestsAtHalfBytes: the byte bound asks like the stanza bound.
+func TestOutboxRequestsAtHalfBytes(t *testing.T) {
+	o := &outbox{}
+	p := testPolicy(1000)
+	p.MaxUnackedBytes = 4 * len(msg(1)) // a request every second message
+	o.configure(p, 10)
+	w := &wireRec{}
+	o.fresh(w, true, "me@example.net/r")
+	mustSend(t, o, msg(1), msg(2), msg(3))
+	want := []string{msg(1), msg(2), smRequest, msg(3)}
+	if diff := cmp.Diff(want, w.got()); diff != "" {
+		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+}
+
+// TestOutboxRequestTimer: the timer asks for an ack once the stanzas
+// paused for RequestIdle, or once the first one not asked for waited
+// RequestMaxDelay; otherwise it asks nothing and is armed again. Time is
+// moved by setting when the stanzas were sent.
+func TestOutboxRequestTimer(t *testing.T) {
+	cases := []struct {
+		name                  string
+		sinceLast, sinceFirst time.Duration
+		wantR                 bool
+	}{
+		{"still flowing", time.Millisecond, 2 * time.Millisecond, false},
+		{"paused", time.Minute, time.Minute, true},
+		{"flowing past the maximum delay", time.Millisecond, time.Hour, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := &outbox{}
+			p := testPolicy(100)
+			p.RequestIdle, p.RequestMaxDelay = 30*time.Second, 50*time.Minute
+			o.configure(p, 10)
+			w := &wireRec{}
+			o.fresh(w, true, "me@example.net/r")
+			mustSend(t, o, msg(1), msg(2))
+			o.mu.Lock()
+			if o.timerDue.IsZero() {
+				t.Error("no timer armed with stanzas not asked for")
+			}
+			now := time.Now()
+			o.lastSend, o.firstUnreq = now.Add(-tc.sinceLast), now.Add(-tc.sinceFirst)
+			o.mu.Unlock()
+			o.ackTimerFired()
+			want := []string{msg(1), msg(2)}
+			if tc.wantR {
+				want = append(want, smRequest)
+			}
+			if diff := cmp.Diff(want, w.got()); diff != "" {
+				t.Errorf("writes (-want +got):\n%s", diff)
+			}
+			o.mu.Lock()
+			armed := !o.timerDue.IsZero()
+			o.mu.Unlock()
+			if armed == tc.wantR {
+				t.Errorf("timer armed = %v after the check, want %v", armed, !tc.wantR)
+			}
+			o.reset()
+		})
 	}
 }
 
 func TestOutboxQueueBound(t *testing.T) {
 	o := &outbox{}
-	o.configure(5, 2)
+	o.configure(testPolicy(10), 2)
 	mustSend(t, o, msg(1), msg(2))
 	if err := o.send([]byte(msg(3))); !errors.Is(err, ErrQueueFull) {
 		t.Errorf("third send while down = %v, want ErrQueueFull", err)
@@ -330,7 +406,7 @@ func TestOutboxRefusedStopsCounting(t *testing.T) {
 		t.Errorf("%d unacked after refused, want 0", u)
 	}
 	mustSend(t, o, msg(2), msg(3))
-	o.requestAck()
+	o.ackTimerFired()
 	want := []string{msg(1), smRequest, msg(2), msg(3)}
 	if diff := cmp.Diff(want, w.got()); diff != "" {
 		t.Errorf("writes (-want +got):\n%s", diff)

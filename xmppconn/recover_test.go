@@ -19,13 +19,13 @@ import (
 
 // TestSMRefusedEnableKeepsSession: the server answers <enable/> with
 // <failed/>; the session stays CONNECTED, sending works, and stanzas are no
-// longer counted (no <r/> although AckEvery is passed).
+// longer counted (no <r/> although half of MaxUnacked is passed).
 func TestSMRefusedEnableKeepsSession(t *testing.T) {
 	xmpptest.NoLeaks(t)
 	f := xmpptest.NewFakeConn()
 	d := &dialer{conns: []*xmpptest.FakeConn{f}, err: errRefused}
 	cfg := recoverConfig(d)
-	cfg.StreamManagement.AckEvery = 2
+	cfg.StreamManagement.MaxUnacked = 2
 	c := xmppconn.New(cfg)
 	rec := xmpptest.Record(c)
 	wait := server(t, func() {
@@ -585,7 +585,7 @@ func TestSMAnswerBeforeGoLive(t *testing.T) {
 		for i := range 500 {
 			f := xmpptest.NewFakeConn()
 			cfg := recoverConfig(&dialer{conns: []*xmpptest.FakeConn{f}, err: errRefused})
-			cfg.StreamManagement.AckEvery = 1
+			cfg.StreamManagement.MaxUnacked = 1
 			c := xmppconn.New(cfg)
 			wait := server(t, func() {
 				f.Send(xmpptest.BindResult(xmpptest.ID(t, serveLoginFeatures(t, f, featuresBindSM))))

@@ -200,7 +200,7 @@ func (c *Connection) inboundStanza(l *link, r root, elem []byte) {
 func (c *Connection) handleSM(l *link, r root) error {
 	switch r.Name.Local {
 	case "r":
-		c.owe(l, nil) // nil: an <a/> with h as it is when sent
+		c.ackRequested(l)
 	case "a":
 		h, err := parseH(r.attr("h"))
 		if err != nil {
@@ -246,7 +246,7 @@ func pingAnswer(r root) []byte {
 // a stanza.
 func (c *Connection) payDebt(elem []byte) {
 	if elem == nil {
-		c.out.write(smAnswer(c.inH.Load()))
+		c.answerAck()
 		return
 	}
 	if err := c.out.send(elem); err != nil {

@@ -75,3 +75,23 @@ func withDelay(elem []byte, at time.Time, from string) []byte {
 	out = append(out, delay...)
 	return append(out, trimmed[i:]...)
 }
+
+// ackRequested takes the server's <r/>: an <a/> is owed to it (nil on the
+// link's ctrl, which the payer writes with h as it is then), unless one
+// owed on this stream is not written yet: that one answers this request
+// too, as it carries every stanza handled before it is written.
+func (c *Connection) ackRequested(l *link) {
+	if c.out.ackOwed.Swap(l) == l {
+		return
+	}
+	if !c.owe(l, nil) {
+		c.out.ackOwed.CompareAndSwap(l, nil)
+	}
+}
+
+// answerAck writes the owed <a/>. The debt is cleared before h is read, so
+// that a request read meanwhile gets an answer of its own or this one.
+func (c *Connection) answerAck() {
+	c.out.ackOwed.Store(nil)
+	c.out.write(smAnswer(c.inH.Load()))
+}

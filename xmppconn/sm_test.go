@@ -215,8 +215,8 @@ func TestRetryable(t *testing.T) {
 }
 
 // TestHandleSM drives the read loop's XEP-0198 handling directly. The
-// answers the read loop owes (<a/>) are paid by the ping loop; here the
-// test pays them.
+// answers the read loop owes (<a/>) are paid by the payer; here the test
+// pays them.
 func TestHandleSM(t *testing.T) {
 	c := New(Config{URL: "wss://example.net/ws"})
 	w := &wireRec{}
@@ -259,6 +259,28 @@ func TestHandleSM(t *testing.T) {
 	}
 	pay()
 	want := []string{"<a xmlns='urn:xmpp:sm:3' h='4294967295'/>", "<a xmlns='urn:xmpp:sm:3' h='0'/>"}
+	if got := w.got(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("answers = %q, want %q", got, want)
+	}
+
+	// Requests read before the answer is written share one <a/>, with h
+	// as it is when written.
+	for range 3 {
+		c.inH.Add(1)
+		if err := handle(smRequest); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(l.ctrl); n != 1 {
+		t.Errorf("3 requests in a burst left %d answers owed, want 1", n)
+	}
+	c.inH.Add(1)
+	pay()
+	if err := handle(smRequest); err != nil { // after the answer: owed again
+		t.Fatal(err)
+	}
+	pay()
+	want = append(want, "<a xmlns='urn:xmpp:sm:3' h='4'/>", "<a xmlns='urn:xmpp:sm:3' h='4'/>")
 	if got := w.got(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("answers = %q, want %q", got, want)
 	}
