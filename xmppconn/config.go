@@ -265,6 +265,14 @@ const (
 	DefaultRequestMaxDelay = time.Second
 )
 
+// setDefault sets *v to d when it is zero (or negative, which no setting
+// of this package means).
+func setDefault[T int | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
+}
+
 // withDefaults returns the config with zero values replaced by defaults.
 func (c Config) withDefaults() Config {
 	if u := c.Credentials.Username; strings.Contains(u, "@") {
@@ -278,21 +286,11 @@ func (c Config) withDefaults() Config {
 			}
 		}
 	}
-	if c.Ping.Interval <= 0 {
-		c.Ping.Interval = DefaultPingInterval
-	}
-	if c.Ping.Timeout <= 0 {
-		c.Ping.Timeout = DefaultPingTimeout
-	}
-	if c.Ping.Failures <= 0 {
-		c.Ping.Failures = DefaultPingFailures
-	}
-	if c.Reconnect.Attempts <= 0 {
-		c.Reconnect.Attempts = DefaultReconnectAttempts
-	}
-	if c.Reconnect.AttemptTimeout <= 0 {
-		c.Reconnect.AttemptTimeout = DefaultAttemptTimeout
-	}
+	setDefault(&c.Ping.Interval, DefaultPingInterval)
+	setDefault(&c.Ping.Timeout, DefaultPingTimeout)
+	setDefault(&c.Ping.Failures, DefaultPingFailures)
+	setDefault(&c.Reconnect.Attempts, DefaultReconnectAttempts)
+	setDefault(&c.Reconnect.AttemptTimeout, DefaultAttemptTimeout)
 	switch {
 	case c.Reconnect.Delay != nil:
 	case c.Reconnect.MaxDelay > 0:
@@ -301,30 +299,16 @@ func (c Config) withDefaults() Config {
 	default:
 		c.Reconnect.Delay = func(n int) time.Duration { return reconnectDelay(n, rand.Float64) }
 	}
-	if c.StreamManagement.MaxUnacked <= 0 {
-		c.StreamManagement.MaxUnacked = DefaultMaxUnacked
-	}
-	if c.StreamManagement.MaxUnackedBytes <= 0 {
-		c.StreamManagement.MaxUnackedBytes = DefaultMaxUnackedBytes
-	}
-	if c.StreamManagement.RequestIdle <= 0 {
-		c.StreamManagement.RequestIdle = DefaultRequestIdle
-	}
-	if c.StreamManagement.RequestMaxDelay <= 0 {
-		c.StreamManagement.RequestMaxDelay = DefaultRequestMaxDelay
-	}
-	if c.QueueLimit <= 0 {
-		c.QueueLimit = DefaultQueueLimit
-	}
-	if c.InboundLimit <= 0 {
-		c.InboundLimit = DefaultInboundLimit
-	}
+	setDefault(&c.StreamManagement.MaxUnacked, DefaultMaxUnacked)
+	setDefault(&c.StreamManagement.MaxUnackedBytes, DefaultMaxUnackedBytes)
+	setDefault(&c.StreamManagement.RequestIdle, DefaultRequestIdle)
+	setDefault(&c.StreamManagement.RequestMaxDelay, DefaultRequestMaxDelay)
+	setDefault(&c.QueueLimit, DefaultQueueLimit)
+	setDefault(&c.InboundLimit, DefaultInboundLimit)
 	if c.SASL2.Tag == "" {
 		c.SASL2.Tag = DefaultBind2Tag
 	}
-	if c.Redirect.MaxHops <= 0 {
-		c.Redirect.MaxHops = DefaultRedirectHops
-	}
+	setDefault(&c.Redirect.MaxHops, DefaultRedirectHops)
 	switch {
 	case c.ClockSkew == 0:
 		c.ClockSkew = auth.DefaultClockSkew
