@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 XMPPCONN_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/xmppconn
 export XMPPCONN_CACHE
 
-.PHONY: all servers prosody prosody13 ejabberd build test fuzz demo bench lint
+.PHONY: all servers prosody prosody13 ejabberd prometheus build test fuzz demo bench lint
 
 all: lint test
 
@@ -62,6 +62,17 @@ ejabberd:
 		echo "ejabberd: already installed"; \
 	else \
 		$(call apt_install,ejabberd,ejabberd); \
+	fi
+
+# Prometheus from Debian bookworm, for the exporter's end-to-end test
+# (cmd/xmppconn): the test starts its own on a loopback port with a
+# generated configuration and a temporary storage directory. Like the
+# servers, it is never run as a system service.
+prometheus:
+	@if command -v prometheus >/dev/null 2>&1; then \
+		echo "prometheus: already installed"; \
+	else \
+		$(call apt_install,prometheus,prometheus); \
 	fi
 
 # Prosody 13.0.1 and the matching prosody-modules snapshot from
@@ -124,7 +135,7 @@ build:
 # deadline exceeded") when it ends, having found nothing. Override it as
 # `make fuzz FUZZ_INPUTS=200000x`.
 FUZZ_INPUTS = 20000x
-test: servers
+test: servers prometheus
 	$(GO) vet ./...
 	XMPPCONN_SERVER=prosody12 $(GO) test -race -count=1 ./...
 	XMPPCONN_SERVER=prosody13,ejabberd $(GO) test -count=1 ./...

@@ -262,7 +262,6 @@ func (e *exporter) serveProbe(w http.ResponseWriter, req *http.Request) {
 	cfg.Reconnect.AttemptTimeout = timeout
 	ctx, cancel := context.WithTimeout(req.Context(), timeout)
 	run := newProbeRun(cfg)
-	run.noPing = !*m.Ping
 	start := time.Now()
 	r := run.connect(ctx)
 	cancel()

@@ -25,10 +25,9 @@ const pingBound = 5 * time.Second
 // and discovery, an HTTP pool of its own, so that every probe measures a
 // cold connection (lookup, TCP, TLS) as a new client would.
 type probeRun struct {
-	conn   *xmppconn.Connection
-	meet   *jitsi.Deployment
-	pool   *http.Client // nil: the transport's own (WebSocket dials anew anyway)
-	noPing bool         // measure no XEP-0199 ping once connected
+	conn *xmppconn.Connection
+	meet *jitsi.Deployment
+	pool *http.Client // nil: the transport's own (WebSocket dials anew anyway)
 }
 
 // newProbeRun prepares a probe with cfg (Reconnect is turned off: a probe
@@ -102,15 +101,17 @@ func (p *probeRun) resultAfter(ctx context.Context, err error) probeResult {
 		return r
 	}
 	r.jid = p.conn.JID().String()
-	if p.noPing {
-		r.pingErr = errNoPing
-	} else {
-		r.ping, r.pingErr = ping(ctx, p.conn)
+	if len(p.meet.Properties()) == 0 {
+		// No properties push: ask the domain, as the Jitsi layer does (on
+		// a goroutine of its own, maybe after the ping); the layer reads
+		// the answer too.
+		askDiscoInfo(ctx, p.conn)
 	}
-	// After the ping: the answer to <enable/>, sent before it, came first.
+	r.ping, r.pingErr = ping(ctx, p.conn)
+	// After the ping's answer, everything the server sent before it was
+	// handled: the answer to <enable/>, and the answer to the disco#info
+	// query, through the Jitsi layer.
 	r.attempt, _ = p.conn.LastAttempt()
-	// The properties came with the push during binding, or in the answer
-	// to the query sent once up, which comes before the ping's answer.
 	if props := p.meet.Properties(); len(props) > 0 {
 		r.properties = props
 	}
@@ -133,9 +134,6 @@ func (p *probeRun) closePool() {
 	}
 }
 
-// errNoPing is the ping error of a probe that was asked not to ping.
-var errNoPing = errors.New("no ping asked for")
-
 // failureOf returns the ConnectionFailed payload that err is (Connect's
 // error), or one of type connection.otherError for another error.
 func failureOf(err error) *events.Failed {
@@ -144,6 +142,19 @@ func failureOf(err error) *events.Failed {
 		return &f
 	}
 	return &events.Failed{Err: events.OtherError, Reason: err.Error()}
+}
+
+// askDiscoInfo sends a disco#info query to the server's domain and waits
+// for its answer, whatever it is.
+func askDiscoInfo(ctx context.Context, c *xmppconn.Connection) {
+	ctx, cancel := context.WithTimeout(ctx, pingBound)
+	defer cancel()
+	to, err := jid.Parse(c.JID().Domainpart())
+	if err != nil {
+		return
+	}
+	payload := xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: "http://jabber.org/protocol/disco#info", Local: "query"}})
+	_, _ = c.SendIQ(ctx, stanza.IQ{Type: stanza.GetIQ, To: to}, payload)
 }
 
 // ping sends one XEP-0199 ping to the server and returns its round trip.

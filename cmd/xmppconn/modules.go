@@ -64,8 +64,6 @@ type module struct {
 	AllowPlain bool `yaml:"allow_plain"`
 	// DisableSASL2 uses RFC 6120 SASL even where SASL2 is offered.
 	DisableSASL2 bool `yaml:"disable_sasl2"`
-	// Ping measures one XEP-0199 ping once connected; default true.
-	Ping *bool `yaml:"ping"`
 	// TLS configures certificate verification.
 	TLS struct {
 		CAFile string `yaml:"ca_file"` // PEM file of CA certificates to trust, besides none other
@@ -164,10 +162,6 @@ func (m *module) check(getenv func(string) string) error {
 		for i, mech := range list {
 			list[i] = strings.ToUpper(strings.TrimSpace(mech))
 		}
-	}
-	if m.Ping == nil {
-		yes := true
-		m.Ping = &yes
 	}
 	if f := m.TLS.CAFile; f != "" {
 		pem, err := os.ReadFile(f)
