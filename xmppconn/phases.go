@@ -173,8 +173,10 @@ type TLSInfo struct {
 
 // LastAttempt returns what the most recent connect or recovery attempt
 // measured (the one in progress, if any), and false before the first
-// attempt. The value is a copy; reading it costs the caller, not the
-// connection, which records every attempt with a few clock readings.
+// attempt. The value is a copy: reading it costs the caller. Recording
+// costs an attempt a dozen clock readings and the HTTP trace hooks of its
+// dial (about 15 small allocations, 2 % of a connect's), nothing per
+// stanza; the Connection keeps the last attempt's record.
 func (c *Connection) LastAttempt() (Attempt, bool) {
 	r := c.lastAttempt.Load()
 	if r == nil {
