@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"time"
@@ -249,13 +248,12 @@ func (c *Connection) negotiateAt(ctx context.Context, rawURL, domain string, cfg
 
 // negotiateOnce dials rawURL and negotiates a session on it with cfg.
 func (c *Connection) negotiateOnce(ctx context.Context, rawURL, domain string, cfg *Config, resume *resumeReq, resource string) (transport.Conn, *negotiated, error) {
-	// The HTTP hooks time the dial, and a BOSH session request in Open.
+	// The HTTP hooks time the dial, and a BOSH session request in Open
+	// (steps.go); only their contexts carry them, since a transport may
+	// keep the context of its last write for as long as the session lives.
 	rec := c.attemptRecord()
 	rec.beginDial(rawURL, transportOf(rawURL, c.cfg.Dial != nil))
-	if rec != nil {
-		ctx = httptrace.WithClientTrace(ctx, rec.clientTrace())
-	}
-	tc, err := c.dialBounded(ctx, rawURL, domain)
+	tc, err := c.dialBounded(rec.traceDial(ctx), rawURL, domain)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,7 @@
 package xmppconn
 
 import (
+	"context"
 	"crypto/tls"
 	"net/http/httptrace"
 	"slices"
@@ -360,10 +361,7 @@ func (r *attemptRecord) openStream(restart, before bool) {
 		}
 		return
 	}
-	r.mu.Lock()
-	bosh := r.transport == TransportBOSH
-	r.mu.Unlock()
-	if before == bosh {
+	if before == r.isBOSH() {
 		return
 	}
 	r.settleDial()
@@ -550,6 +548,31 @@ func (r *attemptRecord) clientTrace() *httptrace.ClientTrace {
 		},
 		GotConn: func(httptrace.GotConnInfo) { r.markRequest() },
 	}
+}
+
+// traceDial returns ctx with the HTTP hooks for the dial, but for BOSH,
+// whose dial sends nothing.
+func (r *attemptRecord) traceDial(ctx context.Context) context.Context {
+	if r == nil || r.isBOSH() {
+		return ctx
+	}
+	return httptrace.WithClientTrace(ctx, r.clientTrace())
+}
+
+// traceSessionRequest returns ctx with the HTTP hooks when the transport is
+// BOSH, whose Open sends the session creation request with it; else ctx.
+func (r *attemptRecord) traceSessionRequest(ctx context.Context) context.Context {
+	if r == nil || !r.isBOSH() {
+		return ctx
+	}
+	return httptrace.WithClientTrace(ctx, r.clientTrace())
+}
+
+// isBOSH reports whether the dial in progress is a BOSH one.
+func (r *attemptRecord) isBOSH() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.transport == TransportBOSH
 }
 
 // markRequest begins the transport's first request.

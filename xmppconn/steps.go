@@ -44,6 +44,9 @@ func (n *negotiator) featuresWithin(ctx context.Context) (features, error) {
 // the session request.
 func (n *negotiator) open(ctx context.Context, restart bool) (transport.Header, error) {
 	n.rec.openStream(restart, true)
+	if !restart {
+		ctx = n.rec.traceSessionRequest(ctx)
+	}
 	hdr, err := within(ctx, n, "open", "stream header", func(ctx context.Context) (transport.Header, error) {
 		return n.conn.Open(ctx, restart)
 	})
