@@ -2,8 +2,10 @@
 # rights for the apt steps. The integration tests run against three servers:
 # Prosody 0.12.3 and ejabberd 23.01 from Debian (`make prosody`, `make
 # ejabberd`) and Prosody 13.0.1 from bookworm-backports, unpacked in a cache
-# directory (`make prosody13`); `make servers` gets all three. None is ever
-# started as a system service: the tests start their own on loopback ports.
+# directory (`make prosody13`); `make servers` gets all three. `make
+# prometheus` installs Debian's Prometheus for the exporter's end-to-end test.
+# None is ever started as a system service: the tests start their own on
+# loopback ports.
 
 GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -214,5 +218,59 @@ func TestExporterUnreachable(t *testing.T) {
 	code, _, index := scrape(t, base, "/", nil, nil)
 	if code != http.StatusOK || !strings.Contains(index, "modules: default") {
 		t.Errorf("index: %d %q", code, index)
+	}
+}
+
+// TestExporterCommand: the command refuses a bad configuration before it
+// listens (an inline secret, with the way to give it), serves until
+// interrupted, then exits cleanly.
+func TestExporterCommand(t *testing.T) {
+	inline := filepath.Join(t.TempDir(), "inline.yml")
+	if err := os.WriteFile(inline, []byte("modules:\n  login:\n    credentials: {jid: a@example.com, password: hunter2}\n    allowed_targets: [example.com]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"exporter", "--config", inline}, "inline secrets are not accepted"},
+		{[]string{"exporter", "--config", "/nonexistent.yml"}, "config:"},
+		{[]string{"exporter", "wss://example.com/x"}, "takes no arguments"},
+		{[]string{"exporter", "--max-concurrent", "0"}, "--max-concurrent"},
+	} {
+		code, _, stderr := runProbe(t, nil, tc.args...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) || strings.Contains(stderr, "hunter2") {
+			t.Errorf("%v: exit %d, stderr %q; want %d with %q", tc.args, code, stderr, exitUsage, tc.want)
+		}
+	}
+
+	var stderr syncBuffer
+	ctx, interrupt := context.WithCancel(context.Background())
+	defer interrupt()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"exporter", "--listen", "127.0.0.1:0"}, io.Discard, &stderr, env(nil))
+	}()
+	waitOutput(t, &stderr, "xmppconn exporter listening", 1)
+	addr := regexp.MustCompile(`addr=(\S+)`).FindStringSubmatch(stderr.String())
+	if addr == nil {
+		t.Fatalf("no address in %q", stderr.String())
+	}
+	resp, err := http.Get("http://" + addr[1] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/metrics: %d", resp.StatusCode)
+	}
+	interrupt()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("exit %d after the interrupt; stderr:\n%s", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the exporter did not stop when interrupted")
 	}
 }
