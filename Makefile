@@ -2,8 +2,10 @@
 # rights for the apt steps. The integration tests run against three servers:
 # Prosody 0.12.3 and ejabberd 23.01 from Debian (`make prosody`, `make
 # ejabberd`) and Prosody 13.0.1 from bookworm-backports, unpacked in a cache
-# directory (`make prosody13`); `make servers` gets all three. None is ever
-# started as a system service: the tests start their own on loopback ports.
+# directory (`make prosody13`); `make servers` gets all three. `make
+# prometheus` installs Debian's Prometheus for the exporter's end-to-end test.
+# None is ever started as a system service: the tests start their own on
+# loopback ports.
 
 GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -15,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 XMPPCONN_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/xmppconn
 export XMPPCONN_CACHE
 
-.PHONY: all servers prosody prosody13 ejabberd build test fuzz demo bench lint
+.PHONY: all servers prosody prosody13 ejabberd prometheus build test fuzz demo bench lint
 
 all: lint test
 
@@ -62,6 +64,17 @@ ejabberd:
 		echo "ejabberd: already installed"; \
 	else \
 		$(call apt_install,ejabberd,ejabberd); \
+	fi
+
+# Prometheus from Debian bookworm, for the exporter's end-to-end test
+# (cmd/xmppconn): the test starts its own on a loopback port with a
+# generated configuration and a temporary storage directory. Like the
+# servers, it is never run as a system service.
+prometheus:
+	@if command -v prometheus >/dev/null 2>&1; then \
+		echo "prometheus: already installed"; \
+	else \
+		$(call apt_install,prometheus,prometheus); \
 	fi
 
 # Prosody 13.0.1 and the matching prosody-modules snapshot from
@@ -124,7 +137,7 @@ build:
 # deadline exceeded") when it ends, having found nothing. Override it as
 # `make fuzz FUZZ_INPUTS=200000x`.
 FUZZ_INPUTS = 20000x
-test: servers
+test: servers prometheus
 	$(GO) vet ./...
 	XMPPCONN_SERVER=prosody12 $(GO) test -race -count=1 ./...
 	XMPPCONN_SERVER=prosody13,ejabberd $(GO) test -count=1 ./...

@@ -110,6 +110,7 @@ func (c *Connection) isClosing() bool {
 // On failure the transport, if one was dialled, is returned closed, for its
 // Status.
 func (c *Connection) runAttempt(ctx context.Context, resume *resumeReq, resource string) (transport.Conn, *negotiated, error) {
+	rec := c.beginAttempt()
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	timer := time.AfterFunc(c.cfg.Reconnect.AttemptTimeout, func() { cancel(ErrAttemptTimeout) })
@@ -119,6 +120,10 @@ func (c *Connection) runAttempt(ctx context.Context, resume *resumeReq, resource
 		// Up just as the bound ran out: the attempt is over all the same.
 		err = context.Cause(actx)
 	}
+	if err != nil {
+		neg = nil
+	}
+	rec.finish(tc, neg)
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(context.Cause(actx), ErrAttemptTimeout) {
 			err = fmt.Errorf("%w after %s (%w)", ErrAttemptTimeout, c.cfg.Reconnect.AttemptTimeout, err)
@@ -243,11 +248,16 @@ func (c *Connection) negotiateAt(ctx context.Context, rawURL, domain string, cfg
 
 // negotiateOnce dials rawURL and negotiates a session on it with cfg.
 func (c *Connection) negotiateOnce(ctx context.Context, rawURL, domain string, cfg *Config, resume *resumeReq, resource string) (transport.Conn, *negotiated, error) {
-	tc, err := c.dialBounded(ctx, rawURL, domain)
+	// The HTTP hooks time the dial, and a BOSH session request in Open
+	// (steps.go); only their contexts carry them, since a transport may
+	// keep the context of its last write for as long as the session lives.
+	rec := c.attemptRecord()
+	rec.beginDial(rawURL, transportOf(rawURL, c.cfg.Dial != nil))
+	tc, err := c.dialBounded(rec.traceDial(ctx), rawURL, domain)
 	if err != nil {
 		return nil, nil, err
 	}
-	n := &negotiator{conn: tc, cfg: cfg, domain: domain, resource: resource, resume: resume, stepTO: c.cfg.Ping.Timeout, redact: c.redact, log: c.log, agentID: c.agentID}
+	n := &negotiator{conn: tc, cfg: cfg, domain: domain, resource: resource, resume: resume, stepTO: c.cfg.Ping.Timeout, redact: c.redact, log: c.log, agentID: c.agentID, rec: rec}
 	neg, err := n.run(ctx)
 	if err != nil {
 		return tc, nil, err

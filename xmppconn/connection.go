@@ -60,6 +60,10 @@ type Connection struct {
 	// route is the endpoint and token in use (redirect.go, token.go); it
 	// has its own lock.
 	route routeState
+
+	// lastAttempt is the record of the last connect or recovery attempt
+	// (phases.go).
+	lastAttempt atomic.Pointer[attemptRecord]
 }
 
 // New returns a Connection for cfg, in state CLOSED. No I/O happens until

@@ -57,6 +57,7 @@ func (c *Connection) resolveEndpoint(ctx context.Context, domain string) (endpoi
 		if opts.HTTPClient == nil {
 			opts.HTTPClient = c.HTTPClient()
 		}
+		c.attemptRecord().mark(idDiscover, 0)
 		eps, err := transport.Discover(ctx, target, &opts)
 		if err != nil {
 			return "", "", err

@@ -71,6 +71,10 @@ type negotiator struct {
 	early     [][]byte
 	earlySize int    // bytes of early, with the overhead of each
 	agentID   string // the SASL2 user agent id of the Connection
+
+	// rec records the attempt's phases and what the server offered
+	// (phases.go); a nil one records nothing.
+	rec *attemptRecord
 }
 
 // readNonStanza reads the next element that is not a stanza, keeping
@@ -162,6 +166,8 @@ func (n *negotiator) run(ctx context.Context) (*negotiated, error) {
 	if err != nil {
 		return nil, err
 	}
+	n.rec.offer(&f)
+	n.rec.saslStep()
 	if n.useSASL2(f) {
 		return n.runSASL2(ctx, hdr, f)
 	}
@@ -186,7 +192,9 @@ func (n *negotiator) run(ctx context.Context) (*negotiated, error) {
 // session: the resumption of the XEP-0198 session when asked for, else a
 // resource bind with <enable/> sent behind it.
 func (n *negotiator) bindSession(ctx context.Context, hdr transport.Header, f features) (*negotiated, error) {
+	n.rec.offer(&f)
 	if n.resume != nil && f.SM != nil {
+		n.rec.mark(idResume, 0)
 		ok, h, err := n.tryResume(ctx)
 		if err != nil {
 			return nil, err
@@ -199,6 +207,7 @@ func (n *negotiator) bindSession(ctx context.Context, hdr transport.Header, f fe
 	if f.Bind == nil {
 		return nil, &ProtocolError{Step: "bind", Msg: "server offers no resource binding"}
 	}
+	n.rec.mark(idBind, 0)
 	j, err := n.bind(ctx)
 	if err != nil {
 		return nil, err
@@ -210,9 +219,11 @@ func (n *negotiator) bindSession(ctx context.Context, hdr transport.Header, f fe
 		if err := n.write(ctx, smEnable); err != nil {
 			return nil, err
 		}
+		n.rec.smEnableSent()
 	}
 	if f.Session != nil && f.Session.Optional == nil {
 		// RFC 3921 session establishment, still required by a few servers.
+		n.rec.mark(idSession, 0)
 		if err := n.legacySession(ctx); err != nil {
 			return nil, err
 		}
@@ -265,6 +276,7 @@ func (n *negotiator) sasl(ctx context.Context, f features) error {
 	if err != nil {
 		return err
 	}
+	n.rec.chose(ex.Mechanism(), false)
 	initial, err := ex.Start()
 	if err != nil {
 		return err
@@ -299,6 +311,7 @@ func (n *negotiator) sasl(ctx context.Context, f features) error {
 		}
 		switch r.Name.Local {
 		case "challenge":
+			n.rec.saslStep()
 			data, err := saslData(elem)
 			if err != nil {
 				return err

@@ -196,6 +196,7 @@ func (n *negotiator) runSASL2(ctx context.Context, hdr transport.Header, f featu
 	if err != nil {
 		return nil, err
 	}
+	n.rec.chose(ex.Mechanism(), true)
 	initial, err := ex.Start()
 	if err != nil {
 		return nil, err
@@ -222,6 +223,7 @@ func (n *negotiator) runSASL2(ctx context.Context, hdr transport.Header, f featu
 		}
 		switch r.Name.Local {
 		case "challenge":
+			n.rec.saslStep()
 			data, err := saslData(elem)
 			if err != nil {
 				return nil, err
@@ -295,6 +297,7 @@ func (n *negotiator) afterSASL2(ctx context.Context, hdr transport.Header, f fea
 		if j.Resourcepart() == "" {
 			return nil, &ProtocolError{Step: "sasl2", Msg: "malformed success: bound without a full JID"}
 		}
+		n.rec.boundInline()
 		neg := &negotiated{header: hdr, jid: j, features: f, early: n.early}
 		if e := succ.Bound.Enabled; e != nil && plan.enable {
 			neg.sm, neg.enabled = true, e
@@ -304,6 +307,7 @@ func (n *negotiator) afterSASL2(ctx context.Context, hdr transport.Header, f fea
 	// Authenticated, not bound (no Bind 2, or the server ignored it): the
 	// server sends the features of the authenticated stream, with
 	// resource binding, and the client binds as after RFC 6120 SASL.
+	n.rec.mark(idBind, 0)
 	f2, err := within(ctx, n, "sasl2", "<stream:features/> after <success/>", n.readFeatures)
 	if err != nil {
 		return nil, err

@@ -214,11 +214,13 @@ func (c *Connection) handleSM(l *link, r root) error {
 		// the server picks here steers the client.
 		resume := r.attr("resume") == "true" || r.attr("resume") == "1"
 		c.out.enabled(r.attr("id"), resume)
+		c.attemptRecord().smAnswered()
 		c.inCounting.Store(true)
 		c.log.Debug("xmppconn: stream management enabled", "resumable", resume)
 	case "failed":
 		// The server refused <enable/>: the session goes on without it.
 		c.out.refused()
+		c.attemptRecord().smAnswered()
 		c.log.Debug("xmppconn: stream management refused by the server")
 	}
 	return nil

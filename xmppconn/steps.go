@@ -43,7 +43,15 @@ func (n *negotiator) featuresWithin(ctx context.Context) (features, error) {
 // WebSocket it waits for the server's <open/>, over BOSH for the answer to
 // the session request.
 func (n *negotiator) open(ctx context.Context, restart bool) (transport.Header, error) {
-	return within(ctx, n, "open", "stream header", func(ctx context.Context) (transport.Header, error) {
+	n.rec.openStream(restart, true)
+	if !restart {
+		ctx = n.rec.traceSessionRequest(ctx)
+	}
+	hdr, err := within(ctx, n, "open", "stream header", func(ctx context.Context) (transport.Header, error) {
 		return n.conn.Open(ctx, restart)
 	})
+	if err == nil {
+		n.rec.openStream(restart, false)
+	}
+	return hdr, err
 }

@@ -17,6 +17,9 @@ import (
 type command struct {
 	name    string
 	flags   connFlags
+	repeat  repeatFlags // probe only
+	target  string      // the URL or domain, as given
+	cfg     xmppconn.Config
 	conn    *xmppconn.Connection
 	printer *printer
 	stderr  io.Writer
@@ -30,8 +33,11 @@ func newCommand(name, about string, args []string, stdout, stderr io.Writer, get
 	fs.SetOutput(stderr)
 	c.flags.register(fs)
 	var attempts int
-	if name == "watch" {
+	switch name {
+	case "watch":
 		fs.IntVar(&attempts, "attempts", 0, "give up after this many failed attempts in a row (0: never)")
+	case "probe":
+		c.repeat.register(fs)
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: xmppconn %s [flags] URL|DOMAIN\n\n%s\n\nflags:\n", name, about)
@@ -54,6 +60,10 @@ func newCommand(name, about string, args []string, stdout, stderr io.Writer, get
 		fmt.Fprintf(stderr, "xmppconn %s: %v\n", name, err)
 		return nil, exitUsage
 	}
+	if err := c.repeat.check(); err != nil {
+		fmt.Fprintf(stderr, "xmppconn %s: %v\n", name, err)
+		return nil, exitUsage
+	}
 	switch {
 	case attempts < 0:
 		fmt.Fprintf(stderr, "xmppconn %s: --attempts must not be negative\n", name)
@@ -71,11 +81,21 @@ func newCommand(name, about string, args []string, stdout, stderr io.Writer, get
 		cfg.Reconnect.Disabled = true
 	}
 	c.printer = &printer{w: stdout, json: c.flags.json}
-	c.conn = xmppconn.New(cfg)
-	// Operators probe Jitsi deployments: the Jitsi layer is on by default.
-	jitsi.Attach(c.conn, jitsi.Config{Logger: cfg.Logger})
-	c.conn.OnAny(c.printer.print)
+	c.target, c.cfg = pos[0], cfg
 	return c, 0
+}
+
+// open makes the command's Connection, with the Jitsi layer (operators
+// probe Jitsi deployments: it is on by default), printing every event.
+func (c *command) open() {
+	c.use(xmppconn.New(c.cfg))
+	jitsi.Attach(c.conn, jitsi.Config{Logger: c.cfg.Logger})
+}
+
+// use makes conn the command's Connection, printing every event.
+func (c *command) use(conn *xmppconn.Connection) {
+	c.conn = conn
+	c.conn.OnAny(c.printer.print)
 }
 
 // connect starts the clock and connects, bounded by --timeout.
@@ -92,9 +112,14 @@ func (c *command) connectUntil(ctx context.Context) error {
 	c.printer.start = time.Now()
 	err := c.conn.Connect(ctx)
 	if transport.Certificate(err) {
-		fmt.Fprintf(c.stderr, "xmppconn %s: the server's certificate is not trusted; for a private CA, pass its certificate with --ca-file FILE\n", c.name)
+		c.certificateHint()
 	}
 	return err
+}
+
+// certificateHint tells how to trust a private CA.
+func (c *command) certificateHint() {
+	fmt.Fprintf(c.stderr, "xmppconn %s: the server's certificate is not trusted; for a private CA, pass its certificate with --ca-file FILE\n", c.name)
 }
 
 // disconnect closes the connection (bounded) and reports a failure to close.

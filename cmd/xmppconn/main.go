@@ -19,9 +19,11 @@ const (
 const usage = `usage: xmppconn <command> [flags] URL|DOMAIN
 
 commands:
-  probe     connect once, print the lifecycle events, disconnect
+  probe     connect once (or --count times), print the lifecycle events and
+            the phases of the attempt, disconnect
   watch     connect and stay connected, printing every event until interrupted
   discover  list the endpoints a domain publishes (XEP-0156 host-meta)
+  exporter  serve Prometheus metrics of probes (blackbox_exporter style)
   version   print the version (also --version)
   help      show this help
 
@@ -50,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return probe(ctx, args[1:], stdout, stderr, getenv)
 	case "discover":
 		return discover(ctx, args[1:], stdout, stderr, getenv)
+	case "exporter":
+		return exporterCmd(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "xmppconn "+version())
 		return exitOK

@@ -93,9 +93,9 @@ func TestProbeJSON(t *testing.T) { servertest.Each(t, testProbeJSON) }
 func testProbeJSON(t *testing.T, s *servertest.Server) {
 	user, pass := s.NewUser(t)
 	env := map[string]string{"XMPP_PW": pass}
-	for _, tc := range []struct{ name, url string }{
-		{"websocket", s.WebSocketURL(true)},
-		{"bosh", s.BOSHURL(true)},
+	for _, tc := range []struct{ name, url, request string }{
+		{"websocket", s.WebSocketURL(true), "websocket_upgrade"},
+		{"bosh", s.BOSHURL(true), "bosh_session"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.name == "bosh" {
@@ -125,6 +125,9 @@ func testProbeJSON(t *testing.T, s *servertest.Server) {
 						t.Errorf("established line %v", l)
 					}
 					got = append(got, ev)
+				case "probe.result":
+					checkProbeResult(t, l, tc.request)
+					got = append(got, ev)
 				default:
 					got = append(got, ev)
 				}
@@ -136,11 +139,33 @@ func testProbeJSON(t *testing.T, s *servertest.Server) {
 				"connection.stateChanged CONNECTED->CLOSING",
 				"connection.stateChanged CLOSING->CLOSED",
 				"connection.connectionDisconnected",
+				"probe.result",
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("events (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// checkProbeResult checks the probe.result line of a login over TLS: the
+// phases in order, the mechanism, the ping, the certificate expiry.
+func checkProbeResult(t *testing.T, l map[string]any, request string) {
+	t.Helper()
+	phases, _ := l["phases_ms"].(map[string]any)
+	for _, p := range []string{"connect", "tls", request, "stream_open", "sasl_1"} {
+		if v, ok := phases[p].(float64); !ok || v < 0 {
+			t.Errorf("probe.result: no phase %s in %v", p, l["phases_ms"])
+		}
+	}
+	if m, _ := l["mechanism"].(string); !strings.HasPrefix(m, "SCRAM-") {
+		t.Errorf("probe.result: mechanism %q", m)
+	}
+	if v, _ := l["ping_ms"].(float64); v <= 0 || l["connected"] != true {
+		t.Errorf("probe.result: ping_ms %v, connected %v", l["ping_ms"], l["connected"])
+	}
+	if e, _ := l["cert_expiry"].(string); e == "" || l["tls_version"] == nil {
+		t.Errorf("probe.result: cert_expiry %q, tls_version %v", e, l["tls_version"])
 	}
 }
 

@@ -4,14 +4,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/xmppconn/xmppconn/events"
 )
 
 // printer writes one line per event, as text or JSON. It runs on the
-// connection's event goroutine, one event at a time.
+// connection's event goroutine, one event at a time, and on the goroutines
+// of repeated probes: a line is written whole, under mu.
 type printer struct {
+	mu    sync.Mutex
 	w     io.Writer
 	json  bool
 	start time.Time // monotonic: taken before any DNS lookup, dial or request
@@ -28,7 +31,30 @@ func (p *printer) print(e events.Event) {
 		p.printJSON(e, ms)
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	fmt.Fprintf(p.w, "%10.3f ms  %s%s\n", ms, e.Type(), describe(e))
+}
+
+// printFields writes one JSON line of the given fields with "event" and
+// "elapsed_ms" added.
+func (p *printer) printFields(event string, fields map[string]any) {
+	fields["event"] = event
+	fields["elapsed_ms"] = p.elapsedMS()
+	b, err := json.Marshal(fields)
+	if err != nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, _ = p.w.Write(append(b, '\n'))
+}
+
+// printText writes text as it is, whole.
+func (p *printer) printText(text string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, _ = io.WriteString(p.w, text)
 }
 
 // printJSON writes the event's payload fields with "event" and
@@ -45,6 +71,8 @@ func (p *printer) printJSON(e events.Event, ms float64) {
 		return
 	}
 	b = append(b, '\n')
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	_, _ = p.w.Write(b)
 }
 

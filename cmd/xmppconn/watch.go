@@ -17,6 +17,7 @@ func watch(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if c == nil {
 		return code
 	}
+	c.open()
 	failed := make(chan struct{}, 1)
 	c.conn.On(events.ConnectionFailed, func(events.Event) {
 		select {

@@ -189,6 +189,9 @@ func (c *Conn) Params() Params {
 // later one; ReadElement returns them either way. With restart true, after
 // SASL succeeded, Open queues a request with xmpp:restart='true' and returns
 // without waiting for its answer, which brings the new features.
+//
+// The session creation request is sent with ctx: an httptrace.ClientTrace
+// in it sees that request (and its retries), as net/http reports them.
 func (c *Conn) Open(ctx context.Context, restart bool) (transport.Header, error) {
 	if restart {
 		return c.restart()

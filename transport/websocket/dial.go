@@ -58,6 +58,11 @@ type Options struct {
 // when it points from wss to ws: the redirect policy belongs to the caller.
 // Another non-101 answer is a *HandshakeError, a failure to connect a
 // *DialError. No error holds the token of a ?token= query.
+//
+// An httptrace.ClientTrace in ctx sees the upgrade as it would an HTTP
+// request: DNSStart, ConnectStart, TLSHandshakeStart and TLSHandshakeDone,
+// then GotConn once the connection is ready for the upgrade request
+// (xmppconn times the phases of a dial this way).
 func Dial(ctx context.Context, rawURL, domain string, opts *Options) (*Conn, error) {
 	if opts == nil {
 		opts = &Options{}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"time"
 )
@@ -19,6 +20,11 @@ import (
 // persistConn with two goroutines and a pool, which costs a connect about
 // 0.2 ms of CPU for a connection that is never reused anyway. Requests that
 // go through a proxy, or that are not upgrades, take the fallback.
+//
+// Like an http.Transport, it reports to an httptrace.ClientTrace in the
+// request's context: the lookup and the TCP connection (through the
+// net.Dialer), the TLS handshake, and GotConn once the connection is ready
+// for the request.
 type directTransport struct {
 	tls      *tls.Config // for https (wss); nil means the defaults
 	dialer   net.Dialer
@@ -63,6 +69,7 @@ func (t *directTransport) handshake(ctx context.Context, req *http.Request, conn
 	// The end of ctx interrupts whatever I/O is in progress.
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
+	trace := httptrace.ContextClientTrace(ctx)
 	var state *tls.ConnectionState
 	if secure {
 		cfg := &tls.Config{}
@@ -74,11 +81,21 @@ func (t *directTransport) handshake(ctx context.Context, req *http.Request, conn
 		}
 		cfg.NextProtos = []string{"http/1.1"} // an upgrade is HTTP/1.1 only
 		tc := tls.Client(conn, cfg)
-		if err := tc.HandshakeContext(ctx); err != nil {
+		if trace != nil && trace.TLSHandshakeStart != nil {
+			trace.TLSHandshakeStart()
+		}
+		err := tc.HandshakeContext(ctx)
+		st := tc.ConnectionState()
+		if trace != nil && trace.TLSHandshakeDone != nil {
+			trace.TLSHandshakeDone(st, err)
+		}
+		if err != nil {
 			return nil, ctxErr(ctx, err)
 		}
-		st := tc.ConnectionState()
 		state, conn = &st, tc
+	}
+	if trace != nil && trace.GotConn != nil {
+		trace.GotConn(httptrace.GotConnInfo{Conn: conn})
 	}
 	if err := req.Write(conn); err != nil {
 		return nil, ctxErr(ctx, err)
