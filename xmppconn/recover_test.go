@@ -199,6 +199,9 @@ func TestDisconnectCancelsRecoveryDelay(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("recovery never asked for its delay")
 	}
+	// The delay is asked for before DISCONNECTED is entered (the event
+	// names it): wait for the state, then interrupt the wait.
+	rec.WaitFor(t, 10*time.Second, "DISCONNECTED", isState(events.StateDisconnected))
 
 	done := make(chan error, 1)
 	go func() { done <- c.Disconnect(context.Background()) }()
