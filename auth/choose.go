@@ -34,6 +34,11 @@ type Policy struct {
 	// the server (each iteration costs the client CPU); 0 means
 	// DefaultMaxIterations.
 	MaxIterations int
+	// SCRAMKeys, when set, keeps the keys a SCRAM login derives from the
+	// password, so that the next login with the same password, salt and
+	// iteration count skips PBKDF2 (see SCRAMKeyCache). nil: every SCRAM
+	// login runs PBKDF2.
+	SCRAMKeys *SCRAMKeyCache
 }
 
 // DefaultMaxIterations is the highest SCRAM iteration count accepted when
