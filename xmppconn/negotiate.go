@@ -69,7 +69,7 @@ type negotiator struct {
 	redact    func(string) string // removes the account's secrets from server text (redact.go)
 	log       *slog.Logger
 	early     [][]byte
-	earlySize int    // bytes of early, with the overhead of each
+	earlySize int        // bytes of early, with the overhead of each
 	agentID   string     // the SASL2 user agent id of the Connection
 	fast      *fastState // the Connection's XEP-0484 token; nil: no FAST
 }
