@@ -3,6 +3,9 @@ package sasl2test_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -445,4 +448,49 @@ func TestSCRAMKeyCache(t *testing.T) {
 			t.Logf("%s with plain passwords: %+v", k, cache.Stats())
 		})
 	})
+}
+
+// TestFASTRotation: a server that rotates the token at every use (Prosody
+// with sasl2_fast_token_min_ttl = 0) sends a new one in each FAST
+// <success/>; the client keeps it, and the next login presents it (the
+// server would still take the one before, so the test checks the initial
+// response on the wire).
+func TestFASTRotation(t *testing.T) {
+	servertest.EachKind(t, servertest.FAST, func(t *testing.T, k servertest.Kind) {
+		o := options(k)
+		o.Prosody.ExtraHost = "\tsasl2_fast_token_min_ttl = 0\n"
+		s := servertest.StartTest(t, k, o)
+		user, pass := s.NewUser(t)
+		account := user + "@" + s.Domain
+		ep := endpoints[0]
+		store := auth.NewMemoryFASTStore()
+		prev := login(t, s, ep, user, pass, store)
+		for i := range 3 {
+			cfg, tp, logs := fastConfig(t, s, ep, user, pass, store)
+			c := xmppconn.New(cfg)
+			rec := record(c)
+			connectOnce(t, c)
+			if m := tp.mechanisms(0); len(m) != 1 || m[0] != auth.MechHTNone {
+				t.Fatalf("login %d: mechanisms %v, want one FAST login", i, m)
+			}
+			if want := htInitial(user, prev.Secret.Reveal()); !strings.Contains(tp.wire(0), want) {
+				t.Errorf("login %d did not present the last token", i)
+			}
+			next := tokenOf(t, store, account)
+			if next.Secret.Equal(prev.Secret) || next.UserAgent != prev.UserAgent {
+				t.Errorf("login %d: token not rotated (same secret %t, user agent %s then %s)", i, next.Secret.Equal(prev.Secret), prev.UserAgent, next.UserAgent)
+			}
+			noSecret(t, prev.Secret.Reveal(), logs, rec)
+			noSecret(t, next.Secret.Reveal(), logs, rec)
+			prev = next
+		}
+	})
+}
+
+// htInitial is the <initial-response/> of an HT-SHA-256-NONE login of user
+// with token: base64(user NUL HMAC-SHA-256(token, "Initiator")).
+func htInitial(user, token string) string {
+	m := hmac.New(sha256.New, []byte(token))
+	m.Write([]byte("Initiator"))
+	return "<initial-response>" + base64.StdEncoding.EncodeToString(append([]byte(user+"\x00"), m.Sum(nil)...)) + "</initial-response>"
 }
