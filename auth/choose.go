@@ -53,6 +53,20 @@ func (p Policy) maxIterations() int {
 	return DefaultMaxIterations
 }
 
+// onlyPlus reports whether p allows only channel-binding (-PLUS)
+// mechanisms.
+func (p Policy) onlyPlus() bool {
+	if len(p.Mechanisms) == 0 {
+		return false
+	}
+	for _, m := range p.Mechanisms {
+		if !strings.HasSuffix(strings.ToUpper(strings.TrimSpace(m)), "-PLUS") {
+			return false
+		}
+	}
+	return true
+}
+
 // hasTLS reports whether p describes a completed TLS handshake.
 func (p Policy) hasTLS() bool { return p.TLS != nil && p.TLS.HandshakeComplete }
 

@@ -82,7 +82,9 @@ var ErrFASTToken = errors.New("sasl: FAST token not usable")
 // channel-binding mechanism is chosen only over TLS, when the connection
 // can give the data, and when the server advertised that type in its
 // XEP-0440 feature (p.ChannelBindings): a server that binds no channel
-// refuses the token, and that would cost a round trip and the token. It
+// refuses the token, and that would cost a round trip and the token.
+// p.Mechanisms does not name HT mechanisms (FAST is configured on its
+// own), but when it allows only SCRAM-*-PLUS, -NONE is refused too. It
 // returns "" when no offered mechanism fits.
 func ChooseFAST(offered []string, p Policy) string {
 	names := normalize(offered)
@@ -102,14 +104,16 @@ func FASTUsable(mech string, offered []string, p Policy) bool {
 	return slices.Contains(normalize(offered), mech) && fastUsable(mech, p)
 }
 
-// fastUsable reports whether the channel binding of mech is possible on p.
+// fastUsable reports whether the channel binding of mech is possible on p,
+// and required: a Policy that allows only SCRAM-*-PLUS mechanisms allows
+// only HT mechanisms that bind the channel too.
 func fastUsable(mech string, p Policy) bool {
 	cb, ok := htChannelBinding(mech)
 	switch {
 	case !ok:
 		return false
 	case cb == "":
-		return true
+		return !p.onlyPlus()
 	case !p.hasTLS() || !slices.Contains(p.ChannelBindings, cb):
 		return false
 	}

@@ -161,6 +161,9 @@ func TestChooseFAST(t *testing.T) {
 		{"lower case offer", []string{" ht-sha-256-none "}, Policy{}, MechHTNone},
 		{"nothing known", []string{"HT-SHA-512-NONE"}, Policy{}, ""},
 		{"binding only, no TLS", []string{MechHTExporter}, Policy{}, ""},
+		{"only -PLUS allowed: no -NONE", all, Policy{TLS: &c13, Mechanisms: []string{"SCRAM-SHA-256-PLUS"}}, ""},
+		{"only -PLUS allowed: a binding", all, Policy{TLS: &c13, Mechanisms: []string{"scram-sha-256-plus"}, ChannelBindings: []string{"tls-exporter"}}, MechHTExporter},
+		{"-PLUS and more allowed", all, Policy{TLS: &c13, Mechanisms: []string{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"}}, MechHTNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,7 +22,11 @@ import (
 // Store. A token the server refuses, or that expired, is dropped, and the
 // same attempt logs in with the password and asks for a new one: nothing
 // is reported but a debug log. The token is a secret like the password:
-// no event, error or log shows it.
+// no event, error or log shows it. The HT mechanism binds the TLS channel
+// when the server advertises a channel-binding type (XEP-0440) the
+// connection can give; Config.Mechanisms does not name HT mechanisms, but
+// when it allows only SCRAM-*-PLUS, a token is used only with channel
+// binding too (see auth.ChooseFAST).
 //
 // The zero value uses FAST whenever the server offers it, with tokens kept
 // in memory for the Connection.
