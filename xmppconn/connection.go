@@ -70,11 +70,11 @@ func New(cfg Config) *Connection {
 	cfg = cfg.withDefaults()
 	c := &Connection{cfg: cfg, agentID: newUserAgentID()}
 	c.log = slog.New(redactingHandler{next: cfg.Logger.Handler(), redact: c.redact})
-	if !cfg.SASL2.FAST.Disabled {
-		c.fast.init(cfg.SASL2.FAST.Store, c.agentID, c.log)
-	} else {
-		c.fast.init(nil, c.agentID, c.log)
+	store := cfg.SASL2.FAST.Store
+	if cfg.SASL2.FAST.Disabled {
+		store = nil
 	}
+	c.fast.init(store, c.agentID, c.log)
 	c.out.configure(c.cfg.StreamManagement.AckEvery, c.cfg.QueueLimit)
 	c.em.OnPanic = func(t events.Type, v any) {
 		c.log.Error("xmppconn: event listener panicked", "event", string(t), "panic", v)
