@@ -34,6 +34,11 @@ type Policy struct {
 	// the server (each iteration costs the client CPU); 0 means
 	// DefaultMaxIterations.
 	MaxIterations int
+	// SCRAMKeys, when set, keeps the keys a SCRAM login derives from the
+	// password, so that the next login with the same password, salt and
+	// iteration count skips PBKDF2 (see SCRAMKeyCache). nil: every SCRAM
+	// login runs PBKDF2.
+	SCRAMKeys *SCRAMKeyCache
 }
 
 // DefaultMaxIterations is the highest SCRAM iteration count accepted when
@@ -46,6 +51,20 @@ func (p Policy) maxIterations() int {
 		return p.MaxIterations
 	}
 	return DefaultMaxIterations
+}
+
+// onlyPlus reports whether p allows only channel-binding (-PLUS)
+// mechanisms.
+func (p Policy) onlyPlus() bool {
+	if len(p.Mechanisms) == 0 {
+		return false
+	}
+	for _, m := range p.Mechanisms {
+		if !strings.HasSuffix(strings.ToUpper(strings.TrimSpace(m)), "-PLUS") {
+			return false
+		}
+	}
+	return true
 }
 
 // hasTLS reports whether p describes a completed TLS handshake.

@@ -2,7 +2,9 @@
 // mechanism (SCRAM-*-PLUS, SCRAM, PLAIN, ANONYMOUS, on top of
 // mellium.im/sasl) under a security Policy, drives one SASL exchange as raw
 // bytes, turns a server's <failure/> into a typed *FailureError, and holds
-// credentials whose printed forms never show the password. It does not read
+// credentials whose printed forms never show the password. For logins that
+// come again it has XEP-0484 FAST tokens (NewFASTExchange, FASTStore) and a
+// cache of SCRAM keys (SCRAMKeyCache) that spares PBKDF2. It does not read
 // or write XML streams, base64-encode, dial, or emit events: the session
 // layer does that and hands this package the offered mechanism names and
 // the decoded challenges.

@@ -2,6 +2,9 @@ package auth
 
 import (
 	"bytes"
+	"crypto/subtle"
+	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -37,8 +40,8 @@ const (
 // An Exchange is not safe for concurrent use. After any error it is done:
 // every later call returns that error.
 type Exchange struct {
-	mech      sasl.Mechanism
-	neg       *sasl.Negotiator
+	mechName  string
+	neg       *sasl.Negotiator // nil for an HT (FAST) exchange
 	scram     bool
 	cb        string
 	maxIter   int
@@ -46,6 +49,16 @@ type Exchange struct {
 	final     []byte // the SCRAM server-final-message verified from a challenge
 	err       error
 	anonAsked bool // the server asked for the ANONYMOUS initial response
+
+	ht *htState // an XEP-0484 exchange (fast.go)
+
+	// A SCRAM exchange with a key cache (scramkeys.go) computes its
+	// client-final-message itself (scramproof.go) from the keys.
+	keys     *SCRAMKeyCache
+	password Secret
+	tls      *tls.ConnectionState
+	initial  []byte // the client-first-message sent
+	sig      []byte // the server signature expected
 }
 
 // NewExchange chooses a mechanism with Choose and prepares the exchange.
@@ -56,9 +69,12 @@ func NewExchange(offered []string, c Credentials, p Policy) (*Exchange, error) {
 		return nil, err
 	}
 	e := &Exchange{
-		mech:    mech,
-		scram:   strings.HasPrefix(mech.Name, "SCRAM-"),
-		maxIter: p.maxIterations(),
+		mechName: mech.Name,
+		scram:    strings.HasPrefix(mech.Name, "SCRAM-"),
+		maxIter:  p.maxIterations(),
+	}
+	if e.scram && p.SCRAMKeys != nil {
+		e.keys, e.password, e.tls = p.SCRAMKeys, c.Password, p.TLS
 	}
 	var user, authz string
 	if !c.Anonymous() {
@@ -86,10 +102,11 @@ func NewExchange(offered []string, c Credentials, p Policy) (*Exchange, error) {
 }
 
 // Mechanism returns the name of the chosen mechanism, e.g. "SCRAM-SHA-256".
-func (e *Exchange) Mechanism() string { return e.mech.Name }
+func (e *Exchange) Mechanism() string { return e.mechName }
 
-// ChannelBinding returns the channel-binding type in use ("tls-exporter" or
-// "tls-unique"), or "" when the mechanism is not a -PLUS one.
+// ChannelBinding returns the channel-binding type in use ("tls-exporter",
+// "tls-unique", or for an HT mechanism also "tls-server-end-point"), or ""
+// when the mechanism binds no channel.
 func (e *Exchange) ChannelBinding() string { return e.cb }
 
 // Start returns the initial response, raw. It is nil when there is none
@@ -102,9 +119,16 @@ func (e *Exchange) Start() ([]byte, error) {
 	case e.step != stepNew:
 		return nil, e.fail(fmt.Errorf("%w: Start called twice", ErrExchangeState))
 	}
+	if e.ht != nil {
+		e.step = stepStarted
+		return e.ht.start(), nil
+	}
 	_, resp, err := e.negStep(nil)
 	if err != nil {
-		return nil, e.fail(fmt.Errorf("sasl: %s initial response: %w", e.mech.Name, err))
+		return nil, e.fail(fmt.Errorf("sasl: %s initial response: %w", e.mechName, err))
+	}
+	if e.keys != nil {
+		e.initial = bytes.Clone(resp)
 	}
 	e.step = stepStarted
 	return resp, nil
@@ -127,18 +151,24 @@ func (e *Exchange) Step(challenge []byte) ([]byte, error) {
 		// ANONYMOUS sent without initial response: the server asks for it
 		// with an empty challenge and gets an empty response.
 		// Once only: a server that keeps asking gets a failure, not a loop.
-		if e.mech.Name == "ANONYMOUS" && len(challenge) == 0 && !e.anonAsked {
+		if e.mechName == "ANONYMOUS" && len(challenge) == 0 && !e.anonAsked {
 			e.anonAsked = true
 			return []byte{}, nil
 		}
-		return nil, e.fail(fmt.Errorf("%w: unexpected challenge for %s", ErrChallengeRejected, e.mech.Name))
+		return nil, e.fail(fmt.Errorf("%w: unexpected challenge for %s", ErrChallengeRejected, e.mechName))
 	case e.step == stepStarted:
 		if err := checkServerFirst(challenge, e.maxIter); err != nil {
 			return nil, e.fail(err)
 		}
-		_, resp, err := e.negStep(challenge)
+		var resp []byte
+		var err error
+		if e.keys != nil {
+			resp, err = e.cachedFinal(challenge)
+		} else {
+			_, resp, err = e.negStep(challenge)
+		}
 		if err != nil {
-			return nil, e.fail(fmt.Errorf("%w: %s: %w", ErrChallengeRejected, e.mech.Name, err))
+			return nil, e.fail(fmt.Errorf("%w: %s: %w", ErrChallengeRejected, e.mechName, err))
 		}
 		e.step = stepFinalSent
 		return resp, nil
@@ -165,19 +195,23 @@ func (e *Exchange) Finish(additional []byte) error {
 		return e.fail(fmt.Errorf("%w: Finish called before Start", ErrExchangeState))
 	case e.step == stepDone:
 		return e.fail(fmt.Errorf("%w: Finish called twice", ErrExchangeState))
+	case e.ht != nil:
+		if err := e.ht.verify(e.mechName, additional); err != nil {
+			return e.fail(err)
+		}
 	case !e.scram:
 	case e.step == stepStarted:
-		return e.fail(fmt.Errorf("%w: %s success before the client proof was sent", ErrServerSignature, e.mech.Name))
+		return e.fail(fmt.Errorf("%w: %s success before the client proof was sent", ErrServerSignature, e.mechName))
 	case e.step == stepFinalSent:
 		if len(additional) == 0 {
-			return e.fail(fmt.Errorf("%w: %s success without server-final-message", ErrServerSignature, e.mech.Name))
+			return e.fail(fmt.Errorf("%w: %s success without server-final-message", ErrServerSignature, e.mechName))
 		}
 		if err := e.verify(additional); err != nil {
 			return e.fail(err)
 		}
 	case e.step == stepVerified:
 		if len(additional) != 0 && !bytes.Equal(additional, e.final) {
-			return e.fail(fmt.Errorf("%w: %s success data differs from the verified server-final-message", ErrServerSignature, e.mech.Name))
+			return e.fail(fmt.Errorf("%w: %s success data differs from the verified server-final-message", ErrServerSignature, e.mechName))
 		}
 	}
 	e.step = stepDone
@@ -187,16 +221,52 @@ func (e *Exchange) Finish(additional []byte) error {
 // verify checks a SCRAM server-final-message.
 func (e *Exchange) verify(msg []byte) error {
 	if v, ok := scramError(msg); ok {
-		return fmt.Errorf("%w: %s server error %q", ErrServerSignature, e.mech.Name, v)
+		return fmt.Errorf("%w: %s server error %q", ErrServerSignature, e.mechName, v)
 	}
 	if len(msg) == 0 {
-		return fmt.Errorf("%w: %s empty server-final-message", ErrServerSignature, e.mech.Name)
+		return fmt.Errorf("%w: %s empty server-final-message", ErrServerSignature, e.mechName)
 	}
-	if _, _, err := e.negStep(msg); err != nil {
-		return fmt.Errorf("%w: %s server signature does not match", ErrServerSignature, e.mech.Name)
+	if e.sig != nil {
+		want := base64.StdEncoding.AppendEncode([]byte("v="), e.sig)
+		if subtle.ConstantTimeCompare(msg, want) != 1 {
+			return fmt.Errorf("%w: %s server signature does not match", ErrServerSignature, e.mechName)
+		}
+	} else if _, _, err := e.negStep(msg); err != nil {
+		return fmt.Errorf("%w: %s server signature does not match", ErrServerSignature, e.mechName)
 	}
 	e.final = bytes.Clone(msg)
 	return nil
+}
+
+// cachedFinal computes the client-final-message for the server-first-message
+// msg from the keys of the cache, which derives them on a miss.
+func (e *Exchange) cachedFinal(msg []byte) ([]byte, error) {
+	salt, iter, err := saltAndIterations(msg)
+	if err != nil {
+		return nil, err
+	}
+	gs2, _, ok := splitGS2(e.initial)
+	if !ok {
+		return nil, fmt.Errorf("client-first-message has no GS2 header")
+	}
+	var cbData []byte
+	if t := gs2ChannelBinding(gs2); t != "" {
+		if cbData, err = channelBindingData(e.tls, t); err != nil {
+			return nil, err
+		}
+	}
+	h := scramHash(e.mechName)
+	k, err := e.keys.keys(e.mechName, h, e.password.Reveal(), salt, iter)
+	if err != nil {
+		return nil, err
+	}
+	defer k.zero()
+	final, sig, err := scramFinal(h, k, e.initial, msg, cbData)
+	if err != nil {
+		return nil, err
+	}
+	e.sig = sig
+	return final, nil
 }
 
 // negStep calls the negotiator, turning a panic inside it (it panics, for
@@ -205,7 +275,7 @@ func (e *Exchange) negStep(challenge []byte) (more bool, resp []byte, err error)
 	defer func() {
 		if recover() != nil {
 			more, resp = false, nil
-			err = fmt.Errorf("sasl: %s mechanism failed unexpectedly", e.mech.Name)
+			err = fmt.Errorf("sasl: %s mechanism failed unexpectedly", e.mechName)
 		}
 	}()
 	return e.neg.Step(challenge)

@@ -100,8 +100,13 @@ type Config struct {
 	StreamManagement StreamManagementConfig
 
 	// SASL2 configures XEP-0388 SASL2 with Bind 2 and inline stream
-	// management. Zero: used whenever the server offers it.
+	// management, and XEP-0484 FAST tokens. Zero: used whenever the server
+	// offers them.
 	SASL2 SASL2Config
+
+	// SCRAMKeys configures the cache of the keys a SCRAM login derives from
+	// the password. Zero: a cache of the Connection's own.
+	SCRAMKeys SCRAMKeysConfig
 
 	// InboundLimit bounds, in bytes, each queue of what the server sent and
 	// the client has not handled yet: the stanzas that arrive during
@@ -307,6 +312,12 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.InboundLimit, DefaultInboundLimit)
 	if c.SASL2.Tag == "" {
 		c.SASL2.Tag = DefaultBind2Tag
+	}
+	if c.SASL2.FAST.Store == nil && !c.SASL2.FAST.Disabled {
+		c.SASL2.FAST.Store = auth.NewMemoryFASTStore()
+	}
+	if c.SCRAMKeys.Cache == nil && !c.SCRAMKeys.Disabled {
+		c.SCRAMKeys.Cache = auth.NewSCRAMKeyCache()
 	}
 	setDefault(&c.Redirect.MaxHops, DefaultRedirectHops)
 	switch {

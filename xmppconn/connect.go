@@ -32,6 +32,7 @@ import (
 // caused (but when called from a listener). It is allowed in state CLOSED
 // and FAILED.
 func (c *Connection) Connect(ctx context.Context) error {
+	c.holdAuth()
 	err := c.connect(ctx)
 	_ = c.em.Sync(ctx)
 	return err
@@ -173,6 +174,7 @@ func (c *Connection) dial(ctx context.Context, rawURL, domain string) (transport
 		return nil, &ConfigError{Field: "URL", Msg: "not a URL"}
 	}
 	hc := c.HTTPClient()
+	from := c.cfg.streamFrom(strings.ToLower(u.Scheme), domain)
 	switch strings.ToLower(u.Scheme) {
 	case "ws", "wss":
 		wc, err := websocket.Dial(ctx, rawURL, domain, &websocket.Options{
@@ -181,6 +183,7 @@ func (c *Connection) dial(ctx context.Context, rawURL, domain string) (transport
 			Origin:     c.cfg.Origin,
 			TLSConfig:  c.cfg.TLSConfig,
 			Limits:     c.cfg.Limits,
+			From:       from,
 		})
 		if err == nil {
 			st := wc.Status()
@@ -193,6 +196,7 @@ func (c *Connection) dial(ctx context.Context, rawURL, domain string) (transport
 			OnResponse: c.exts.httpResponse,
 			Header:     c.cfg.Header,
 			Limits:     c.cfg.Limits,
+			From:       from,
 		})
 	default:
 		return nil, &ConfigError{Field: "URL", Msg: "scheme " + u.Scheme + " is not ws, wss, http or https"}
@@ -257,7 +261,7 @@ func (c *Connection) negotiateOnce(ctx context.Context, rawURL, domain string, c
 	if err != nil {
 		return nil, nil, err
 	}
-	n := &negotiator{conn: tc, cfg: cfg, domain: domain, resource: resource, resume: resume, stepTO: c.cfg.Ping.Timeout, redact: c.redact, log: c.log, agentID: c.agentID, rec: rec}
+	n := &negotiator{conn: tc, cfg: cfg, domain: domain, resource: resource, resume: resume, stepTO: c.cfg.Ping.Timeout, redact: c.redact, log: c.log, agentID: c.agentID, rec: rec, fast: &c.fast}
 	neg, err := n.run(ctx)
 	if err != nil {
 		return tc, nil, err

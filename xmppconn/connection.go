@@ -56,6 +56,8 @@ type Connection struct {
 	// sasl2Broken is set once the server left SASL2 unanswered: RFC 6120
 	// SASL from then on (sasl2_fallback.go).
 	sasl2Broken atomic.Bool
+	fast        fastState   // the XEP-0484 token held (fast.go)
+	keysHeld    atomic.Bool // the SCRAM key cache is held (scramkeys.go)
 
 	// route is the endpoint and token in use (redirect.go, token.go); it
 	// has its own lock.
@@ -72,6 +74,11 @@ func New(cfg Config) *Connection {
 	cfg = cfg.withDefaults()
 	c := &Connection{cfg: cfg, agentID: newUserAgentID()}
 	c.log = slog.New(redactingHandler{next: cfg.Logger.Handler(), redact: c.redact})
+	store := cfg.SASL2.FAST.Store
+	if cfg.SASL2.FAST.Disabled {
+		store = nil
+	}
+	c.fast.init(store, c.agentID, c.log)
 	c.out.configure(c.cfg.StreamManagement, c.cfg.QueueLimit)
 	c.em.OnPanic = func(t events.Type, v any) {
 		c.log.Error("xmppconn: event listener panicked", "event", string(t), "panic", v)

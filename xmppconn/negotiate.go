@@ -69,8 +69,9 @@ type negotiator struct {
 	redact    func(string) string // removes the account's secrets from server text (redact.go)
 	log       *slog.Logger
 	early     [][]byte
-	earlySize int    // bytes of early, with the overhead of each
-	agentID   string // the SASL2 user agent id of the Connection
+	earlySize int        // bytes of early, with the overhead of each
+	agentID   string     // the SASL2 user agent id of the Connection
+	fast      *fastState // the Connection's XEP-0484 token; nil: no FAST
 
 	// rec records the attempt's phases and what the server offered
 	// (phases.go); a nil one records nothing.
@@ -345,6 +346,9 @@ func (n *negotiator) sasl(ctx context.Context, f features) error {
 // policy is the SASL mechanism policy for a stream with features f.
 func (n *negotiator) policy(f features) auth.Policy {
 	pol := auth.Policy{AllowPlain: n.cfg.AllowPlain, Mechanisms: n.cfg.Mechanisms}
+	if !n.cfg.SCRAMKeys.Disabled {
+		pol.SCRAMKeys = n.cfg.SCRAMKeys.Cache
+	}
 	if st, ok := n.conn.ConnectionState(); ok {
 		pol.TLS = &st
 	}
@@ -469,6 +473,27 @@ func (n *negotiator) legacySession(ctx context.Context) error {
 		return &ProtocolError{Step: "session", Msg: "session establishment refused"}
 	}
 	return nil
+}
+
+// streamFrom returns the from of the stream header to send over an
+// endpoint with scheme (ws, wss, http, https) to domain: the account's bare
+// JID when the stream is protected by TLS (wss, https) and the account is
+// known (a username, no token), else "". RFC 6120 §4.7.1 asks a client to
+// name itself so on a protected stream (and Prosody's mod_sasl2_fast offers
+// FAST only to a stream that does); on an unprotected one it would show the
+// account to anyone on the path.
+func (c *Config) streamFrom(scheme, domain string) string {
+	switch {
+	case scheme != "wss" && scheme != "https":
+		return ""
+	case c.Credentials.Anonymous() || c.Token != nil || domain == "":
+		return ""
+	}
+	j, err := jid.New(c.Credentials.Username, domain, "")
+	if err != nil {
+		return ""
+	}
+	return j.String()
 }
 
 func xmlEscape(s string) string {

@@ -24,7 +24,7 @@ func (c *Connection) redact(text string) string {
 	c.route.mu.Lock()
 	tok, refused := c.route.tok, c.route.refused
 	c.route.mu.Unlock()
-	return refused.RedactIn(tok.RedactIn(text))
+	return c.fast.redactIn(refused.RedactIn(tok.RedactIn(text)))
 }
 
 // redactError returns err with a redacted text; errors.Is and errors.As

@@ -50,6 +50,9 @@ type SASL2Config struct {
 	// With Config.Resource set, Bind 2 is not used (it cannot ask for an
 	// exact resource): the client binds after SASL2 as after SASL.
 	Tag string
+	// FAST configures XEP-0484 tokens. Zero: used when the server offers
+	// them, kept in memory for the Connection.
+	FAST FASTConfig
 }
 
 // sasl2Feature is the <authentication xmlns='urn:xmpp:sasl:2'/> stream
@@ -64,7 +67,10 @@ type sasl2Feature struct {
 				} `xml:"feature"`
 			} `xml:"inline"`
 		} `xml:"urn:xmpp:bind:0 bind"`
-		SM *struct{} `xml:"urn:xmpp:sm:3 sm"`
+		SM   *struct{} `xml:"urn:xmpp:sm:3 sm"`
+		FAST *struct {
+			Mechanisms []string `xml:"mechanism"`
+		} `xml:"urn:xmpp:fast:0 fast"`
 	} `xml:"urn:xmpp:sasl:2 inline"`
 }
 
@@ -96,6 +102,10 @@ type sasl2Success struct {
 		H string `xml:"h,attr"`
 	} `xml:"urn:xmpp:sm:3 resumed"`
 	ResumeFailed *struct{} `xml:"urn:xmpp:sm:3 failed"`
+	Token        *struct {
+		Expiry string `xml:"expiry,attr"`
+		Token  string `xml:"token,attr"`
+	} `xml:"urn:xmpp:fast:0 token"`
 }
 
 // smEnabled is an XEP-0198 <enabled/>.
@@ -151,8 +161,9 @@ func (n *negotiator) sasl2Plan(f *sasl2Feature) sasl2Plan {
 }
 
 // authenticateElement builds <authenticate/>: the mechanism and its initial
-// response, the user agent, and the inline requests of p.
-func (n *negotiator) authenticateElement(mech string, initial []byte, p sasl2Plan) []byte {
+// response, the user agent, the XEP-0484 elements of fp, and the inline
+// requests of p (resume is the session <resume/> asks for).
+func (n *negotiator) authenticateElement(mech string, initial []byte, p sasl2Plan, resume *resumeReq, fp sasl2FAST) []byte {
 	var b strings.Builder
 	b.WriteString("<authenticate xmlns='" + nsSASL2 + "' mechanism='" + xmlEscape(mech) + "'>")
 	if initial != nil {
@@ -164,9 +175,15 @@ func (n *negotiator) authenticateElement(mech string, initial []byte, p sasl2Pla
 		}
 		b.WriteString("</initial-response>")
 	}
-	b.WriteString("<user-agent id='" + xmlEscape(n.agentID) + "'><software>" + userAgentSoftware + "</software></user-agent>")
+	b.WriteString("<user-agent id='" + xmlEscape(n.userAgent()) + "'><software>" + userAgentSoftware + "</software></user-agent>")
+	switch {
+	case fp.use != nil:
+		b.WriteString("<fast xmlns='" + auth.NSFAST + "'/>")
+	case fp.request != "":
+		b.WriteString("<request-token xmlns='" + auth.NSFAST + "' mechanism='" + xmlEscape(fp.request) + "'/>")
+	}
 	if p.resume {
-		b.Write(smResume(n.resume.previd, n.resume.h))
+		b.Write(smResume(resume.previd, resume.h))
 	}
 	if p.bind {
 		b.WriteString("<bind xmlns='" + nsBind2 + "'><tag>" + xmlEscape(n.cfg.SASL2.Tag) + "</tag>")
@@ -179,11 +196,22 @@ func (n *negotiator) authenticateElement(mech string, initial []byte, p sasl2Pla
 	return []byte(b.String())
 }
 
+// userAgent returns the XEP-0388 user agent id to present: the one a FAST
+// token is bound to, else the Connection's own.
+func (n *negotiator) userAgent() string {
+	if n.fast != nil {
+		return n.fast.agent()
+	}
+	return n.agentID
+}
+
 // runSASL2 negotiates the session with SASL2 on the stream opened with hdr,
-// whose features are f: authentication, and inline the resumption of the
-// XEP-0198 session (when asked for), else a Bind 2 bind with stream
-// management enabled. When the server did neither, the session is bound
-// as after RFC 6120 SASL, on the features it sends after <success/>.
+// whose features are f: authentication (with a FAST token when the
+// Connection holds one the server may take, else with the password), and
+// inline the resumption of the XEP-0198 session (when asked for), else a
+// Bind 2 bind with stream management enabled. When the server did neither,
+// the session is bound as after RFC 6120 SASL, on the features it sends
+// after <success/>.
 func (n *negotiator) runSASL2(ctx context.Context, hdr transport.Header, f features) (_ *negotiated, err error) {
 	defer func() {
 		var na *NoAnswerError
@@ -192,26 +220,77 @@ func (n *negotiator) runSASL2(ctx context.Context, hdr transport.Header, f featu
 		}
 	}()
 	pol := n.policy(f)
-	ex, err := auth.NewExchange(f.SASL2.Mechanisms, n.cfg.Credentials, pol)
-	if err != nil {
-		return nil, err
-	}
-	n.rec.chose(ex.Mechanism(), true)
-	initial, err := ex.Start()
-	if err != nil {
-		return nil, err
-	}
 	plan := n.sasl2Plan(f.SASL2)
-	if err := n.conn.WriteElement(ctx, n.authenticateElement(ex.Mechanism(), initial, plan)); err != nil {
-		return nil, err
-	}
 	resume := n.resume
 	if plan.resume {
 		// The answer to <resume/> rides in <success/>; a failed resumption
 		// does not get another try on this stream.
 		n.resume = nil
 	}
-	var succ sasl2Success
+	fp := n.fastPlan(f.SASL2, pol)
+	var succ *sasl2Success
+	var ex *auth.Exchange
+	if fp.use != nil {
+		succ, ex, err = n.loginFAST(ctx, plan, resume, fp, pol)
+		if err != nil {
+			return nil, err
+		}
+		if succ == nil { // refused: the password, on this stream
+			fp.use, fp.request = nil, auth.ChooseFAST(f.SASL2.Inline.FAST.Mechanisms, pol)
+		}
+	}
+	if succ == nil {
+		ex, err = auth.NewExchange(f.SASL2.Mechanisms, n.cfg.Credentials, pol)
+		if err != nil {
+			return nil, err
+		}
+		if succ, err = n.sasl2Exchange(ctx, ex, plan, resume, fp); err != nil {
+			return nil, err
+		}
+	}
+	n.keepToken(fp, succ)
+	n.log.Debug("xmppconn: authenticated with SASL2", "mechanism", ex.Mechanism(),
+		"bound", succ.Bound != nil, "resumed", succ.Resumed != nil)
+	return n.afterSASL2(ctx, hdr, f, plan, resume, succ)
+}
+
+// loginFAST logs in with the token of fp. A token the server refuses (any
+// SASL failure) is dropped, and loginFAST returns no success and no error:
+// the caller logs in with the password on the same stream. A server whose
+// proof is wrong fails the attempt (it may not be the server that issued
+// the token); the token is dropped too.
+func (n *negotiator) loginFAST(ctx context.Context, plan sasl2Plan, resume *resumeReq, fp sasl2FAST, pol auth.Policy) (*sasl2Success, *auth.Exchange, error) {
+	ex, err := auth.NewFASTExchange(n.cfg.Credentials, *fp.use, pol)
+	if err != nil {
+		n.log.Debug("xmppconn: FAST token not usable, logging in with the password", "err", err)
+		n.fast.drop()
+		return nil, nil, nil
+	}
+	succ, err := n.sasl2Exchange(ctx, ex, plan, resume, fp)
+	var fe *auth.FailureError
+	switch {
+	case errors.As(err, &fe):
+		n.log.Debug("xmppconn: FAST token refused, logging in with the password",
+			"mechanism", ex.Mechanism(), "condition", fe.Condition, "text", fe.Text)
+		n.fast.drop()
+		return nil, nil, nil
+	case errors.Is(err, auth.ErrServerSignature):
+		n.fast.drop()
+	}
+	return succ, ex, err
+}
+
+// sasl2Exchange sends <authenticate/> for ex and runs the exchange to
+// <success/>, which it returns. A <failure/> is a *auth.FailureError.
+func (n *negotiator) sasl2Exchange(ctx context.Context, ex *auth.Exchange, plan sasl2Plan, resume *resumeReq, fp sasl2FAST) (*sasl2Success, error) {
+	n.rec.chose(ex.Mechanism(), true)
+	initial, err := ex.Start()
+	if err != nil {
+		return nil, err
+	}
+	if err := n.conn.WriteElement(ctx, n.authenticateElement(ex.Mechanism(), initial, plan, resume, fp)); err != nil {
+		return nil, err
+	}
 	what := "<authenticate/>"
 	for {
 		elem, r, err := n.readSASL2(ctx, plan.resume, what)
@@ -236,8 +315,8 @@ func (n *negotiator) runSASL2(ctx context.Context, hdr transport.Header, f featu
 				return nil, err
 			}
 			what = "<response/>"
-			continue
 		case "success":
+			var succ sasl2Success
 			if err := xml.Unmarshal(elem, &succ); err != nil {
 				return nil, &ProtocolError{Step: "sasl2", Msg: "malformed success", Err: err}
 			}
@@ -250,6 +329,7 @@ func (n *negotiator) runSASL2(ctx context.Context, hdr transport.Header, f featu
 			if err := ex.Finish(data); err != nil {
 				return nil, err
 			}
+			return &succ, nil
 		case "failure":
 			fe, err := auth.ParseFailure(elem)
 			if err != nil {
@@ -261,11 +341,7 @@ func (n *negotiator) runSASL2(ctx context.Context, hdr transport.Header, f featu
 		default:
 			return nil, &ProtocolError{Step: "sasl2", Msg: "unexpected <" + r.Name.Local + "/>"}
 		}
-		break
 	}
-	n.log.Debug("xmppconn: authenticated with SASL2", "mechanism", ex.Mechanism(),
-		"bound", succ.Bound != nil, "resumed", succ.Resumed != nil)
-	return n.afterSASL2(ctx, hdr, f, plan, resume, &succ)
 }
 
 // afterSASL2 turns a verified <success/> into the negotiated session.

@@ -177,9 +177,13 @@ func (c *Connection) Fail(f events.Failed) bool {
 // connection's goroutines have ended and the listeners have seen its events
 // (but when called from a listener). On a connection that is CLOSED or
 // FAILED it only stops a Connect that waits to try again, waits for what is
-// left, and emits nothing.
+// left, and emits nothing. In every state it hands the Connection's FAST
+// token back to its store and releases its SCRAM key cache (which is zeroed
+// when no other Connection holds it): Disconnect a Connection you are done
+// with, even a FAILED one.
 func (c *Connection) Disconnect(ctx context.Context) error {
 	err := c.disconnect(ctx)
+	c.releaseAuth()
 	_ = c.em.Sync(ctx)
 	return err
 }

@@ -115,6 +115,13 @@ func (c *tappedConn) WriteElement(ctx context.Context, elem []byte) error {
 // config returns a Config for url whose streams go through a tap, with an
 // HTTP client of the test's own (idle connections closed at the end).
 func config(t testing.TB, s *servertest.Server, rawURL string) (xmppconn.Config, *tap) {
+	return configFrom(t, s, rawURL, "")
+}
+
+// configFrom is config with from in the stream headers (the client sends
+// it by itself over wss:// and https:// only; with Config.Dial the test
+// decides).
+func configFrom(t testing.TB, s *servertest.Server, rawURL, from string) (xmppconn.Config, *tap) {
 	hc := s.HTTPClient()
 	t.Cleanup(hc.CloseIdleConnections)
 	t.Cleanup(func() {
@@ -130,9 +137,9 @@ func config(t testing.TB, s *servertest.Server, rawURL string) (xmppconn.Config,
 		}
 		var tc transport.Conn
 		if strings.HasPrefix(pu.Scheme, "ws") {
-			tc, err = websocket.Dial(ctx, u, domain, &websocket.Options{HTTPClient: hc})
+			tc, err = websocket.Dial(ctx, u, domain, &websocket.Options{HTTPClient: hc, From: from})
 		} else {
-			tc, err = bosh.Dial(ctx, u, domain, &bosh.Options{HTTPClient: hc})
+			tc, err = bosh.Dial(ctx, u, domain, &bosh.Options{HTTPClient: hc, From: from})
 		}
 		if err != nil {
 			return nil, err

@@ -31,6 +31,7 @@ type ejabberdConfig struct {
 	CertFile, KeyFile                string
 	C2SPort, HTTPPort, HTTPSPort     int
 	ResumeTimeout, BOSHMaxInactivity int
+	PasswordFormat                   string
 	ExtraModules, ExtraConfig        string
 }
 
@@ -58,6 +59,7 @@ func (e *ejabberd) configure(s *Server, o *Options) error {
 		HTTPSPort:         s.HTTPSPort,
 		ResumeTimeout:     o.ResumeTimeout,
 		BOSHMaxInactivity: o.BOSHMaxInactivity,
+		PasswordFormat:    o.Ejabberd.PasswordFormat,
 		ExtraModules:      o.Ejabberd.ExtraModules,
 		ExtraConfig:       o.Ejabberd.ExtraConfig,
 	})

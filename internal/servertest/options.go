@@ -56,6 +56,11 @@ type ProsodyOptions struct {
 // EjabberdOptions is the ejabberd-only part of Options: YAML added to
 // testdata/ejabberd/ejabberd.yml.tmpl.
 type EjabberdOptions struct {
+	// PasswordFormat is ejabberd's auth_password_format: "plain" (0 =
+	// plain: PLAIN and every SCRAM variant offered, a new salt at every
+	// login) or "scram" (keys stored, SCRAM-SHA-1 only, the same salt at
+	// every login).
+	PasswordFormat string
 	// ExtraModules is YAML for more entries of the top-level modules map,
 	// indented by two spaces ("  mod_vcard: {}\n").
 	ExtraModules string
@@ -97,6 +102,15 @@ func (o *Options) withDefaults(k Kind) (Options, error) {
 	}
 	if out.BOSHMaxInactivity <= 0 {
 		out.BOSHMaxInactivity = DefaultBOSHMaxInactivity
+	}
+	switch out.Ejabberd.PasswordFormat {
+	case "":
+		if k == Ejabberd {
+			out.Ejabberd.PasswordFormat = "plain"
+		}
+	case "plain", "scram":
+	default:
+		return out, fmt.Errorf("servertest: ejabberd password format %q: want plain or scram", out.Ejabberd.PasswordFormat)
 	}
 	return out, nil
 }

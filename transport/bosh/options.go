@@ -40,7 +40,10 @@ type Options struct {
 	Lang string
 
 	// Route and From are the optional 'route' (proto:host:port) and 'from'
-	// attributes of the session creation request.
+	// attributes of the session creation request. From is the client's bare
+	// JID, the from of the stream: RFC 6120 §4.7.1 asks a client to send it
+	// on a stream protected by TLS, and only there (over http:// it would
+	// show the account to anyone on the path), so the caller decides.
 	Route, From string
 
 	// Tries is the number of times one request is sent before the session is

@@ -27,6 +27,7 @@ type Conn struct {
 	ws     *coder.Conn
 	raw    *rawConn // the upgraded connection, nil if it could not be kept
 	domain string
+	from   string // the from of <open/>, if any
 	limits transport.Limits
 
 	tlsState   *tls.ConnectionState
@@ -57,11 +58,12 @@ type Conn struct {
 
 var _ transport.Conn = (*Conn)(nil)
 
-func newConn(ws *coder.Conn, raw *rawConn, domain string, limits transport.Limits, resp *http.Response) *Conn {
+func newConn(ws *coder.Conn, raw *rawConn, domain, from string, limits transport.Limits, resp *http.Response) *Conn {
 	return &Conn{
 		ws:         ws,
 		raw:        raw,
 		domain:     domain,
+		from:       from,
 		limits:     limits,
 		tlsState:   resp.TLS,
 		httpStatus: resp.StatusCode,
@@ -99,8 +101,9 @@ func afterUpgrade(h http.Header) http.Header {
 }
 
 // Open sends <open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='DOMAIN'
-// version='1.0'/> (the same for a restart, RFC 7395 §3.5), reads the
-// server's <open/> and returns its attributes.
+// version='1.0'/>, with from='Options.From' when set (the same for a
+// restart, RFC 7395 §3.5), reads the server's <open/> and returns its
+// attributes.
 //
 // A <close/> instead gives a *transport.RedirectError (Kind
 // transport.RedirectSeeOtherURI) when it has a see-other-uri, else
@@ -121,7 +124,7 @@ func (c *Conn) Open(ctx context.Context, restart bool) (transport.Header, error)
 	}
 	c.opened = true
 	c.mu.Unlock()
-	if err := c.ws.Write(ctx, coder.MessageText, openElement(c.domain)); err != nil {
+	if err := c.ws.Write(ctx, coder.MessageText, openElement(c.domain, c.from)); err != nil {
 		return transport.Header{}, c.writeFailed(ctx, "open", err)
 	}
 

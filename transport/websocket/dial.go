@@ -40,6 +40,11 @@ type Options struct {
 	TLSConfig *tls.Config
 	// Limits bounds what the server may send; zero fields mean the defaults.
 	Limits transport.Limits
+	// From is the from of the <open/> elements, the client's bare JID;
+	// empty: none. RFC 6120 §4.7.1 asks a client to send it on a stream
+	// protected by TLS, and only there: on a ws:// stream it would show the
+	// account to anyone on the path, so the caller decides.
+	From string
 	// PingInterval is how often to send WebSocket ping frames; a pong must
 	// come back within the same interval, or the connection is considered
 	// lost (ReadElement returns a *CloseError with Code 1006). Pongs are read
@@ -108,7 +113,7 @@ func Dial(ctx context.Context, rawURL, domain string, opts *Options) (*Conn, err
 	limits := opts.Limits.WithDefaults()
 	ws.SetReadLimit(int64(limits.MaxElementSize) + readSlack)
 
-	c := newConn(ws, upgrade.raw, domain, limits, resp)
+	c := newConn(ws, upgrade.raw, domain, opts.From, limits, resp)
 	if opts.PingInterval > 0 {
 		c.startPing(opts.PingInterval)
 	}

@@ -18,11 +18,15 @@ const xmlNS = "http://www.w3.org/XML/1998/namespace"
 var closeElement = []byte("<close xmlns='" + NS + "'/>")
 
 // openElement returns the <open/> the client sends to open or restart the
-// stream to domain (RFC 7395 §3.4 and §3.5).
-func openElement(domain string) []byte {
+// stream to domain (RFC 7395 §3.4 and §3.5), with from when it is not empty.
+func openElement(domain, from string) []byte {
 	var b strings.Builder
 	b.WriteString("<open xmlns='" + NS + "' to='")
 	_ = xml.EscapeText(&b, []byte(domain)) // a strings.Builder does not fail
+	if from != "" {
+		b.WriteString("' from='")
+		_ = xml.EscapeText(&b, []byte(from))
+	}
 	b.WriteString("' version='1.0'/>")
 	return []byte(b.String())
 }
