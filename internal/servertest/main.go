@@ -216,3 +216,16 @@ func missingServer(t testing.TB, k Kind, err error) {
 	}
 	t.Skip(msg)
 }
+
+// EachB is Each for a benchmark: fn runs as a sub-benchmark per selected
+// server kind, named after the kind, with the package's server of that kind.
+func EachB(b *testing.B, fn func(b *testing.B, srv *Server)) {
+	b.Helper()
+	kinds, err := Selected()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, k := range kinds {
+		b.Run(string(k), func(b *testing.B) { fn(b, Require(b, k)) })
+	}
+}
