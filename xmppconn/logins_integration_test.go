@@ -22,7 +22,7 @@ const maxStalls = 5
 // loginBound bounds one login of TestIntegrationConsecutiveLogins: Connect
 // then Disconnect. A login takes tens of milliseconds here; one that needs
 // more than this stalled (each negotiation step alone waits up to
-// Ping.Timeout, 5 s by default, for the server).
+// Ping.Timeout, 2 s here, for the server).
 const loginBound = 10 * time.Second
 
 // TestIntegrationConsecutiveLogins makes 200 password logins (Connect, then
@@ -49,6 +49,9 @@ func testConsecutiveLogins(t *testing.T, s *servertest.Server) {
 			cfg := xmpptest.ServerConfig(t, s, ep.URL(s))
 			cfg.Credentials = xmpptest.Login(user, pass)
 			cfg.Reconnect.Disabled = true
+			// Each wait for the server during the login: a step that
+			// stalls fails after it (a step takes a few milliseconds).
+			cfg.Ping.Timeout = 2 * time.Second
 			var took []time.Duration
 			stalls := 0
 			start := time.Now()
