@@ -130,8 +130,7 @@ build:
 # testdata/fuzz). The suite runs twice: with the race detector against
 # Prosody 0.12 (it finds races in our code whichever server answers), then
 # without it against Prosody 13 and ejabberd (XMPPCONN_SERVER picks the
-# servers; tests not yet run on the matrix, the internal/prosodytest
-# callers, skip in that pass). The fuzz runs are bounded by a count of
+# servers; docs/servers.md lists how they differ). The fuzz runs are bounded by a count of
 # inputs (a few seconds each here), not by time: with a time bound, Go's
 # fuzz coordinator can report its own deadline as a failure ("context
 # deadline exceeded") when it ends, having found nothing. Override it as

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/xmppconn/xmppconn/events"
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/transport"
 	"github.com/xmppconn/xmppconn/xmppconn"
@@ -38,17 +38,22 @@ func hostMetaServer(t *testing.T, secure bool, links string) *httptest.Server {
 }
 
 // TestConnectDiscovered gives the Connection a domain only: it discovers
-// the endpoint (XEP-0156) and connects to the real Prosody there.
-func TestConnectDiscovered(t *testing.T) {
-	s := prosodytest.Require(t)
-	for _, ep := range []struct{ name, rel, url string }{
-		{"websocket", "urn:xmpp:alt-connections:websocket", s.WebSocketURL(false)},
-		{"bosh", "urn:xmpp:alt-connections:xbosh", s.BOSHURL(false)},
+// the endpoint (XEP-0156) and connects to the real server there.
+func TestConnectDiscovered(t *testing.T) { servertest.Each(t, testConnectDiscovered) }
+
+func testConnectDiscovered(t *testing.T, s *servertest.Server) {
+	for _, ep := range []struct {
+		name, rel, url string
+		endpoint       servertest.Endpoint
+	}{
+		{"websocket", "urn:xmpp:alt-connections:websocket", s.WebSocketURL(false), servertest.WS},
+		{"bosh", "urn:xmpp:alt-connections:xbosh", s.BOSHURL(false), servertest.BOSHHTTP},
 	} {
 		t.Run(ep.name, func(t *testing.T) {
+			s.NeedEndpoint(t, ep.endpoint)
 			xmpptest.NoLeaks(t)
 			hm := hostMetaServer(t, false, `{"rel":"`+ep.rel+`","href":"`+ep.url+`"}`)
-			cfg := baseConfig(t, s, "")
+			cfg := xmpptest.ServerConfig(t, s, "")
 			cfg.Domain = s.AnonDomain
 			cfg.Discover = transport.DiscoverOptions{BaseURL: hm.URL, Insecure: true}
 			c := xmppconn.New(cfg)

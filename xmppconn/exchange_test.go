@@ -14,9 +14,8 @@ import (
 	"mellium.im/xmpp"
 	"mellium.im/xmpp/jid"
 
-	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
@@ -82,19 +81,21 @@ func (in *inbox) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElemen
 var _ xmpp.Handler = (*inbox)(nil)
 
 // TestIntegrationExchange has two clients send each other messages through
-// Prosody at the same time: all arrive, in order, none twice.
-func TestIntegrationExchange(t *testing.T) {
-	s := prosodytest.Require(t)
+// the server at the same time: all arrive, in order, none twice.
+func TestIntegrationExchange(t *testing.T) { servertest.Each(t, testExchange) }
+
+func testExchange(t *testing.T, s *servertest.Server) {
 	const n = 1000
 	ua, pa := s.NewUser(t)
 	ub, pb := s.NewUser(t)
-	for _, ep := range endpoints {
-		t.Run(ep.name, func(t *testing.T) {
+	for _, ep := range servertest.Endpoints {
+		t.Run(ep.Name, func(t *testing.T) {
+			s.NeedEndpoint(t, ep)
 			xmpptest.NoLeaks(t)
 			inA, inB := newInbox(n), newInbox(n)
 			mk := func(user, pass string, h xmpp.Handler) *xmppconn.Connection {
-				cfg := baseConfig(t, s, ep.url(s))
-				cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
+				cfg := xmpptest.ServerConfig(t, s, ep.URL(s))
+				cfg.Credentials = xmpptest.Login(user, pass)
 				cfg.Handler = h
 				c := xmppconn.New(cfg)
 				if err := c.Connect(xmpptest.Context(t)); err != nil {

@@ -10,10 +10,9 @@ import (
 
 	"mellium.im/xmpp/jid"
 
-	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/faultproxy"
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
@@ -53,12 +52,11 @@ type faultScenario struct {
 }
 
 var (
-	cutFault = faultScenario{name: "cut", recovers: true, apply: func(t *testing.T, p *faultproxy.Proxy, rec *xmpptest.Recorder, round int) {
-		p.Cut()
-	}}
-	// boshCutFault: BOSH resends the request (same rid) on a new TCP
-	// connection; the session never goes down.
-	boshCutFault = faultScenario{name: "cut", apply: func(t *testing.T, p *faultproxy.Proxy, rec *xmpptest.Recorder, round int) {
+	// cutFault: every connection through the proxy is closed. A WebSocket
+	// session goes down and is resumed. BOSH resends the request (same
+	// rid) on a new TCP connection, and the session never goes down on a
+	// server that answers a retransmitted rid (XEP-0124 §14.3).
+	cutFault = faultScenario{name: "cut", apply: func(t *testing.T, p *faultproxy.Proxy, rec *xmpptest.Recorder, round int) {
 		p.Cut()
 	}}
 	blackholeFault = faultScenario{name: "blackhole", recovers: true, apply: func(t *testing.T, p *faultproxy.Proxy, rec *xmpptest.Recorder, _ int) {
@@ -82,50 +80,44 @@ var (
 
 // TestIntegrationNoLostStanzas: a peer sends the bot 1,000 messages and the
 // bot sends the peer 1,000, while the bot's network is cut twice and
-// blackholed once. Everything arrives exactly once, in order.
-func TestIntegrationNoLostStanzas(t *testing.T) {
-	s := prosodytest.Require(t)
-	cases := []struct {
-		name   string
-		url    func(p *faultproxy.Proxy) string
-		faults []faultScenario
-	}{
-		{"ws", func(p *faultproxy.Proxy) string { return "ws://" + p.Addr() + "/xmpp-websocket" },
-			[]faultScenario{cutFault, cutFault, blackholeFault}},
-		// BOSH absorbs cuts by resending the same request (same rid) on a
-		// new TCP connection. A blackhole needs a resumption, which
-		// Prosody 0.12 cannot do over BOSH (see TestIntegrationRecoverAfterKill),
-		// so this server can only show the cuts.
-		{"bosh", func(p *faultproxy.Proxy) string { return "http://" + p.Addr() + "/http-bind" },
-			[]faultScenario{boshCutFault, boshCutFault}},
-	}
+// blackholed once. Everything arrives exactly once, in order, and the bot
+// ends on the session it started with (every recovery resumed it, as the
+// same full JID), over WebSocket and over BOSH.
+//
+// Over BOSH this needs servertest.BOSHResumption, so the Prosodies are
+// skipped there with the reason; ejabberd is, for now, too
+// (servertest.BOSHRIDReorder: TestIntegrationConsecutiveLogins shows why).
+// Prosody cannot carry a BOSH session through these faults: a cut under load
+// makes mod_bosh terminate the session with item-not-found (a held request
+// the cut ended before Prosody answered it is resent with its rid, and
+// Prosody, which stored no answer for it and already took the next rid,
+// calls the session broken), and mod_smacks never answers the <resume/>
+// that follows. The client then binds a fresh session after the wait for
+// <resumed/> (TestIntegrationRecoverAfterKill checks that), but what the
+// server held for the broken session is lost or sent again: in runs here the
+// bot got between 1 and 27 of the peer's 1,000 messages, and the peer got
+// hundreds of the bot's twice.
+func TestIntegrationNoLostStanzas(t *testing.T) { servertest.Each(t, testNoLostStanzas) }
+
+func testNoLostStanzas(t *testing.T, s *servertest.Server) {
+	faults := []faultScenario{cutFault, cutFault, blackholeFault}
 	const n = 1000
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.name == "bosh" && os.Getenv("XMPPCONN_FAULT_TESTS") == "" {
-				// Prosody 0.12 cannot carry a BOSH session through cuts
-				// under load: a held long-poll that the cut ends before
-				// Prosody answered it is sent again with its rid (XEP-0124
-				// §14.3), and Prosody, which has no answer stored for it
-				// and already saw the next rid, terminates the session
-				// with item-not-found; its mod_smacks then cannot resume a
-				// BOSH session, so the unacknowledged messages end in
-				// offline storage. The WebSocket case runs by default.
-				t.Skip("BOSH fault scenario needs a server that replays or answers a repeated rid (XMPPCONN_FAULT_TESTS=1 runs it)")
+	for _, ep := range proxiedEndpoints {
+		t.Run(ep.Name, func(t *testing.T) {
+			if ep.BOSH {
+				s.Need(t, servertest.BOSHResumption)
 			}
+			s.NeedEndpoint(t, ep)
 			xmpptest.NoLeaks(t)
-			proxy, err := faultproxy.Start("127.0.0.1:" + strconv.Itoa(s.HTTPPort))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer proxy.Close()
+			start := time.Now()
+			proxy := startProxy(t, s)
 			botUser, botPass := s.NewUser(t)
 			peerUser, peerPass := s.NewUser(t)
 			// The bot expects one more: the "end" marker sent after the faults.
 			botIn, peerIn := newInbox(n+1), newInbox(n)
 
-			cfg := baseConfig(t, s, tc.url(proxy))
-			cfg.Credentials = auth.Credentials{Username: botUser, Password: auth.NewSecret(botPass)}
+			cfg := xmpptest.ServerConfig(t, s, ep.Via(s, proxy.Addr()))
+			cfg.Credentials = xmpptest.Login(botUser, botPass)
 			cfg.Handler = botIn
 			cfg.Ping = xmppconn.PingConfig{Interval: 300 * time.Millisecond, Timeout: 500 * time.Millisecond, Failures: 1}
 			cfg.Reconnect.AttemptTimeout = 5 * time.Second
@@ -140,10 +132,11 @@ func TestIntegrationNoLostStanzas(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer bot.Disconnect(context.Background())
-			waitSM(t, s, bot.JID().String())
+			first := bot.JID()
+			s.WaitResumable(t, first.String())
 
-			pcfg := baseConfig(t, s, s.WebSocketURL(false))
-			pcfg.Credentials = auth.Credentials{Username: peerUser, Password: auth.NewSecret(peerPass)}
+			pcfg := xmpptest.ServerConfig(t, s, s.WebSocketURL(false))
+			pcfg.Credentials = xmpptest.Login(peerUser, peerPass)
 			pcfg.Handler = peerIn
 			peer := xmppconn.New(pcfg)
 			if err := peer.Connect(xmpptest.Context(t)); err != nil {
@@ -154,7 +147,7 @@ func TestIntegrationNoLostStanzas(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			botJID, peerJID := bot.JID(), peer.JID()
-			rounds := len(tc.faults) + 1
+			rounds := len(faults) + 1
 			per := n / rounds
 			sendRange := func(from *xmppconn.Connection, to jid.JID, prefix string, lo, hi int) error {
 				for i := lo; i < hi; i++ {
@@ -164,7 +157,7 @@ func TestIntegrationNoLostStanzas(t *testing.T) {
 				}
 				return nil
 			}
-			isUp := func(e events.Event) bool { return e.Type() == events.ConnectionEstablished }
+			ups := 1 // ConnectionEstablished events so far
 			for r := 0; r < rounds; r++ {
 				lo, hi := r*per, (r+1)*per
 				if r == rounds-1 {
@@ -190,8 +183,8 @@ func TestIntegrationNoLostStanzas(t *testing.T) {
 				// a dead link, or queued while the session is down.
 				peerDone := make(chan error, 1)
 				go func() { peerDone <- sendRange(peer, botJID, "p", mid, hi) }()
-				if r < len(tc.faults) {
-					tc.faults[r].apply(t, proxy, rec, r)
+				if r < len(faults) {
+					faults[r].apply(t, proxy, rec, r)
 				}
 				if err := sendRange(bot, peerJID, "b", mid, hi); err != nil {
 					t.Fatalf("round %d: bot send: %v", r, err)
@@ -199,9 +192,10 @@ func TestIntegrationNoLostStanzas(t *testing.T) {
 				if err := <-peerDone; err != nil {
 					t.Fatalf("round %d: peer send: %v", r, err)
 				}
-				if r < len(tc.faults) && tc.faults[r].recovers {
-					// The next fault hits a live session again.
-					rec.WaitForNth(t, 30*time.Second, "ConnectionEstablished after the fault", r+2, isUp)
+				if r < len(faults) && (faults[r].recovers || !ep.BOSH) {
+					// The session went down: the next fault hits it live again.
+					ups++
+					rec.WaitForNth(t, 30*time.Second, "ConnectionEstablished after the fault", ups, isEstablished)
 				}
 			}
 			// A last message after the faults: once it is in, anything the
@@ -227,7 +221,18 @@ func TestIntegrationNoLostStanzas(t *testing.T) {
 			if bot.State() != events.StateConnected {
 				t.Errorf("bot state %v after the faults", bot.State())
 			}
-			t.Logf("events: %v", rec.Names())
+			// Every recovery was a resumption of the first session.
+			ests := rec.Of(events.ConnectionEstablished)
+			if len(ests) != ups {
+				t.Errorf("%d ConnectionEstablished, want %d: %v", len(ests), ups, rec.Names())
+			}
+			for _, e := range ests[1:] {
+				if est := e.(events.Established); !est.Resumed || est.JID != first.String() {
+					t.Errorf("Established = %+v, want resumed as %s", est, first)
+				}
+			}
+			t.Logf("%s %s: %d messages each way through %d faults, %d recoveries (all resumed as %s) in %v; events: %v",
+				s, ep.Name, n, len(faults), ups-1, first, time.Since(start).Round(time.Millisecond), rec.Names())
 			if os.Getenv("XMPPCONN_TEST_LOG") != "" {
 				t.Log(s.LogTail(20000))
 			}

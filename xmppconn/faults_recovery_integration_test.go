@@ -9,13 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
 	"mellium.im/xmpp/ping"
 
-	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/faultproxy"
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/transport"
 	"github.com/xmppconn/xmppconn/transport/bosh"
@@ -23,19 +21,12 @@ import (
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
-// proxied is a transport reached through the fault proxy.
-type proxied struct {
-	name string
-	url  func(p *faultproxy.Proxy) string
-}
-
-var proxiedTransports = []proxied{
-	{"ws", func(p *faultproxy.Proxy) string { return "ws://" + p.Addr() + "/xmpp-websocket" }},
-	{"bosh", func(p *faultproxy.Proxy) string { return "http://" + p.Addr() + "/http-bind" }},
-}
+// proxiedEndpoints are the endpoints the fault tests reach through the
+// fault proxy, which sits in front of the server's plain HTTP port.
+var proxiedEndpoints = []servertest.Endpoint{servertest.WS, servertest.BOSHHTTP}
 
 // startProxy starts a fault proxy in front of the server's HTTP port.
-func startProxy(t *testing.T, s *prosodytest.Server) *faultproxy.Proxy {
+func startProxy(t *testing.T, s *servertest.Server) *faultproxy.Proxy {
 	t.Helper()
 	p, err := faultproxy.Start("127.0.0.1:" + strconv.Itoa(s.HTTPPort))
 	if err != nil {
@@ -74,28 +65,32 @@ func isFailed(e events.Event) bool {
 
 // TestIntegrationBlackholeDetected: a network that silently drops
 // everything is found dead by the liveness pings (not by TCP, which never
-// notices), and the session comes back once the network does.
-func TestIntegrationBlackholeDetected(t *testing.T) {
-	s := prosodytest.Require(t)
+// notices), and the session comes back once the network does: resumed, as
+// the same full JID, where the server can resume it.
+func TestIntegrationBlackholeDetected(t *testing.T) { servertest.Each(t, testBlackholeDetected) }
+
+func testBlackholeDetected(t *testing.T, s *servertest.Server) {
 	user, pass := s.NewUser(t)
 	const interval, timeout = 300 * time.Millisecond, 300 * time.Millisecond
-	for _, tr := range proxiedTransports {
+	for _, ep := range proxiedEndpoints {
 		for _, recovery := range []bool{false, true} {
-			name := tr.name + "/lost"
+			name := ep.Name + "/lost"
 			if recovery {
-				name = tr.name + "/recovered"
+				name = ep.Name + "/recovered"
 			}
 			t.Run(name, func(t *testing.T) {
+				s.NeedEndpoint(t, ep)
 				xmpptest.NoLeaks(t)
 				p := startProxy(t, s)
-				cfg := baseConfig(t, s, tr.url(p))
-				cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
+				cfg := xmpptest.ServerConfig(t, s, ep.Via(s, p.Addr()))
+				cfg.Credentials = xmpptest.Login(user, pass)
 				quickRecovery(&cfg)
 				cfg.Ping = xmppconn.PingConfig{Interval: interval, Timeout: timeout, Failures: 1}
 				cfg.Reconnect.Disabled = !recovery
 				// The attempts wait (in their dial) until the network is back
-				// and the server has seen the old connection end (a resume
-				// that races the server's own notice is a different test).
+				// and, over WebSocket, the server has seen the old connection
+				// end (a resume that races the server's own notice is a
+				// different test).
 				restored := make(chan struct{})
 				cfg.Reconnect.Delay = func(int) time.Duration { return 0 }
 				cfg.Dial = gatedDial(cfg, restored)
@@ -106,7 +101,7 @@ func TestIntegrationBlackholeDetected(t *testing.T) {
 					t.Fatalf("Connect: %v", err)
 				}
 				first := c.JID()
-				waitSM(t, s, first.String())
+				s.WaitResumable(t, first.String())
 				// The server enabled stream management; a round trip after
 				// that proves its <enabled/> reached the client too (a
 				// blackhole that swallows it leaves nothing to resume).
@@ -133,17 +128,26 @@ func TestIntegrationBlackholeDetected(t *testing.T) {
 					return
 				}
 				p.Restore()
-				if tr.name == "ws" {
-					waitHibernating(t, s, first.String())
+				if !ep.BOSH {
+					// Over BOSH the server keeps the session live (its
+					// requests merely stopped coming) until the resumption
+					// takes it over.
+					s.WaitHibernating(t, first.String())
 				}
 				close(restored)
 				est := rec.WaitForNth(t, 30*time.Second, "ConnectionEstablished after the blackhole", 2, isEstablished).(events.Established)
 				if !recoveredInOrder(rec.Names()) {
 					t.Fatalf("events of the recovery out of order: %v", rec.Names())
 				}
-				// Prosody 0.12 cannot resume a BOSH session (see
-				// TestIntegrationRecoverAfterKill): a fresh one is bound.
-				if tr.name == "ws" && (!est.Resumed || est.JID != first.String()) {
+				if ep.BOSH && !s.Has(servertest.BOSHResumption) {
+					// Prosody never answers the <resume/> of a BOSH session
+					// (see TestIntegrationRecoverAfterKill): the client gives
+					// up on it and binds a fresh session.
+					checkResumeUnanswered(t, rec)
+					if est.Resumed {
+						t.Errorf("Established = %+v, want a fresh session", est)
+					}
+				} else if !est.Resumed || est.JID != first.String() {
 					t.Errorf("Established = %+v, want resumed as %s", est, first)
 				}
 				if n := len(rec.Failures()); n != 0 {
@@ -154,46 +158,28 @@ func TestIntegrationBlackholeDetected(t *testing.T) {
 	}
 }
 
-// waitHibernating waits until Prosody holds the session for resumption
-// (its connection gone).
-func waitHibernating(t *testing.T, s *prosodytest.Server, full string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for {
-		infos, err := s.SessionDetails(ctx, full)
-		if err != nil {
-			t.Fatalf("SessionDetails: %v", err)
-		}
-		if len(infos) == 1 && infos[0].Hibernating {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the server never noticed the end of %s's connection: %+v", full, infos)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+// TestIntegrationResumeImpossible: when the server cannot resume the
+// session (it restarted, or the session outlived its resumption timeout),
+// the client binds a fresh one and says so (Established with Resumed false).
+// The servers are the test's own: one second of resumption timeout.
+func TestIntegrationResumeImpossible(t *testing.T) {
+	servertest.EachKind(t, "", testResumeImpossible)
 }
 
-// TestIntegrationResumeImpossible: when the server cannot resume the
-// session (it restarted, or the session outlived its hibernation time), the
-// client binds a fresh one and says so (Established with Resumed false).
-func TestIntegrationResumeImpossible(t *testing.T) {
-	s := prosodytest.StartTest(t, &prosodytest.Options{HibernationTime: 1})
+func testResumeImpossible(t *testing.T, k servertest.Kind) {
+	s := servertest.StartTest(t, k, &servertest.Options{ResumeTimeout: 1})
 	user, pass := s.NewUser(t)
-	for _, tr := range proxiedTransports {
+	for _, ep := range proxiedEndpoints {
 		restarted := make(chan struct{})
 		cases := []struct {
 			name  string
 			delay func(n int) time.Duration // before attempt n
-			fault func(t *testing.T, p *faultproxy.Proxy)
-			bosh  bool // also over BOSH
+			fault func(t *testing.T, p *faultproxy.Proxy, full string)
 		}{
 			{"server restarted", func(int) time.Duration {
 				<-restarted // the attempts begin once the server is back
 				return 0
-			}, func(t *testing.T, p *faultproxy.Proxy) {
+			}, func(t *testing.T, p *faultproxy.Proxy, _ string) {
 				rctx, rcancel := context.WithTimeout(context.Background(), 60*time.Second)
 				defer rcancel()
 				err := s.Restart(rctx)
@@ -201,24 +187,28 @@ func TestIntegrationResumeImpossible(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Restart: %v", err)
 				}
-			}, true},
-			// Hibernation is 1 s: the first attempt comes after it ended. (A cut
-			// does not end a BOSH session, and Prosody 0.12 never resumes one.)
-			{"hibernation over", func(int) time.Duration { return 2500 * time.Millisecond }, func(t *testing.T, p *faultproxy.Proxy) {
-				p.Cut()
-			}, false},
+			}},
+			// The resumption timeout is 1 s: the first attempt comes after
+			// it ended. A cut loses a WebSocket session's connection; a BOSH
+			// session has none of its own (the client resends the request
+			// on a new one), so the server drops it instead.
+			{"resumption timed out", func(int) time.Duration { return 2500 * time.Millisecond }, func(t *testing.T, p *faultproxy.Proxy, full string) {
+				if !ep.BOSH {
+					p.Cut()
+					return
+				}
+				if n, err := s.KillSessions(xmpptest.Context(t), full, ""); err != nil || n != 1 {
+					t.Fatalf("KillSessions = %d, %v", n, err)
+				}
+			}},
 		}
 		for _, tc := range cases {
-			if tr.name == "bosh" && !tc.bosh {
-				continue
-			}
-			t.Run(tr.name+"/"+tc.name, func(t *testing.T) {
-				// The restarted server's process waiter outlives the subtest.
-				opts := []goleak.Option{goleak.IgnoreCurrent(), goleak.IgnoreAnyFunction("github.com/xmppconn/xmppconn/internal/prosodytest.launch.func1")}
-				t.Cleanup(func() { goleak.VerifyNone(t, opts...) })
+			t.Run(ep.Name+"/"+tc.name, func(t *testing.T) {
+				s.NeedEndpoint(t, ep)
+				xmpptest.NoLeaks(t)
 				p := startProxy(t, s)
-				cfg := baseConfig(t, s, tr.url(p))
-				cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
+				cfg := xmpptest.ServerConfig(t, s, ep.Via(s, p.Addr()))
+				cfg.Credentials = xmpptest.Login(user, pass)
 				quickRecovery(&cfg)
 				cfg.Reconnect.Delay = tc.delay
 				c := xmppconn.New(cfg)
@@ -227,8 +217,8 @@ func TestIntegrationResumeImpossible(t *testing.T) {
 				if err := c.Connect(xmpptest.Context(t)); err != nil {
 					t.Fatalf("Connect: %v", err)
 				}
-				waitSM(t, s, c.JID().String())
-				tc.fault(t, p)
+				s.WaitResumable(t, c.JID().String())
+				tc.fault(t, p, c.JID().String())
 				est := rec.WaitForNth(t, 30*time.Second, "ConnectionEstablished after the fault", 2, isEstablished).(events.Established)
 				if est.Resumed {
 					t.Errorf("Established = %+v after the session was gone, want Resumed false", est)
@@ -250,15 +240,17 @@ func TestIntegrationResumeImpossible(t *testing.T) {
 // TestIntegrationNetworkStaysDown: the network goes away for good; after the
 // last attempt the connection ends in FAILED with exactly one
 // ConnectionFailed (droppedError) that tells how long ago it was last up.
-func TestIntegrationNetworkStaysDown(t *testing.T) {
-	s := prosodytest.Require(t)
+func TestIntegrationNetworkStaysDown(t *testing.T) { servertest.Each(t, testNetworkStaysDown) }
+
+func testNetworkStaysDown(t *testing.T, s *servertest.Server) {
 	user, pass := s.NewUser(t)
-	for _, tr := range proxiedTransports {
-		t.Run(tr.name, func(t *testing.T) {
+	for _, ep := range proxiedEndpoints {
+		t.Run(ep.Name, func(t *testing.T) {
+			s.NeedEndpoint(t, ep)
 			xmpptest.NoLeaks(t)
 			p := startProxy(t, s)
-			cfg := baseConfig(t, s, tr.url(p))
-			cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
+			cfg := xmpptest.ServerConfig(t, s, ep.Via(s, p.Addr()))
+			cfg.Credentials = xmpptest.Login(user, pass)
 			quickRecovery(&cfg)
 			c := xmppconn.New(cfg)
 			defer c.Disconnect(context.Background())

@@ -20,7 +20,7 @@ import (
 	coder "github.com/coder/websocket"
 
 	"github.com/xmppconn/xmppconn/auth"
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/transport/bosh"
 	"github.com/xmppconn/xmppconn/xmppconn"
@@ -29,7 +29,7 @@ import (
 // Environment variables that turn on the idle-session measurements (they
 // hold thousands of sessions, so `make test` leaves them off).
 const (
-	envIdle     = "XMPPCONN_PERF_IDLE"      // sessions held against a fresh Prosody, e.g. 1000
+	envIdle     = "XMPPCONN_PERF_IDLE"      // sessions held against a fresh server, e.g. 1000
 	envIdleFake = "XMPPCONN_PERF_IDLE_FAKE" // comma-separated counts against the fake server, e.g. 1000,10000
 	envFakeRole = "XMPPCONN_PERF_FAKESERVER"
 	// envHeapProfile names a file for a heap profile taken while the
@@ -182,26 +182,29 @@ func holdSessions(t *testing.T, n int, cfg func(i int) xmppconn.Config) (before,
 	return before, after
 }
 
-// TestIdleSessionsProsody holds XMPPCONN_PERF_IDLE sessions (keepalive on,
+// TestIdleSessionsServer holds XMPPCONN_PERF_IDLE sessions (keepalive on,
 // stream management on, one account with a resource per session) against a
-// fresh Prosody over WebSocket and over BOSH and reports the client's memory
-// per session against the targets of issue 7.
-func TestIdleSessionsProsody(t *testing.T) {
+// fresh server of each selected kind over WebSocket and over BOSH and reports
+// the client's memory per session against the targets of issue 7.
+func TestIdleSessionsServer(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv(envIdle))
 	if n <= 0 {
-		t.Skipf("set %s=1000 to hold that many idle sessions against Prosody", envIdle)
+		t.Skipf("set %s=1000 to hold that many idle sessions against each server", envIdle)
 	}
+	servertest.EachKind(t, "", func(t *testing.T, k servertest.Kind) { testIdleSessionsServer(t, k, n) })
+}
+
+func testIdleSessionsServer(t *testing.T, k servertest.Kind, n int) {
 	for _, tc := range []struct {
-		name   string
-		url    func(*prosodytest.Server) string
+		ep     servertest.Endpoint
 		client func() *http.Client
 		target int
 	}{
-		{"websocket", func(s *prosodytest.Server) string { return s.WebSocketURL(false) }, func() *http.Client { return nil }, idleTargetWebSocket},
-		{"bosh", func(s *prosodytest.Server) string { return s.BOSHURL(false) }, bosh.NewHTTPClient, idleTargetBOSH},
+		{servertest.WS, func() *http.Client { return nil }, idleTargetWebSocket},
+		{servertest.BOSHHTTP, bosh.NewHTTPClient, idleTargetBOSH},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := prosodytest.StartTest(t, &prosodytest.Options{StopGrace: time.Minute})
+		t.Run(tc.ep.Transport(), func(t *testing.T) {
+			s := servertest.StartTest(t, k, &servertest.Options{StopGrace: time.Minute})
 			if err := s.AddUser(context.Background(), "idle", "idle-password"); err != nil {
 				t.Fatal(err)
 			}
@@ -210,17 +213,18 @@ func TestIdleSessionsProsody(t *testing.T) {
 			// the test can empty).
 			hc := tc.client()
 			if hc != nil {
-				t.Cleanup(hc.CloseIdleConnections) // after the sessions' cleanup, before Prosody's
+				t.Cleanup(hc.CloseIdleConnections) // after the sessions' cleanup, before the server's
 			}
 			before, after := holdSessions(t, n, func(int) xmppconn.Config {
 				return xmppconn.Config{
-					URL: tc.url(s), Domain: s.Domain, HTTPClient: hc, AllowPlain: true,
+					URL: tc.ep.URL(s), Domain: s.Domain, HTTPClient: hc, AllowPlain: true,
 					Credentials: auth.Credentials{Username: "idle", Password: auth.NewSecret("idle-password")},
 					Mechanisms:  []string{"PLAIN"},
 				}
 			})
-			rss, heap := perSession(t, "prosody "+tc.name, n, before, after)
-			checkIdle(t, "prosody "+tc.name, rss, heap, tc.target)
+			label := string(k) + " " + tc.ep.Transport()
+			rss, heap := perSession(t, label, n, before, after)
+			checkIdle(t, label, rss, heap, tc.target)
 		})
 	}
 }

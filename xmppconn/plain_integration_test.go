@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/transport"
 	"github.com/xmppconn/xmppconn/transport/websocket"
@@ -63,7 +63,10 @@ func (w *wireTap) count(substr string) int {
 // the domain, Jitsi's properties query). With the Jitsi layer attached the
 // same login sends the query, which shows the test can see it.
 func TestIntegrationPlainSendsNoJitsiQuery(t *testing.T) {
-	s := prosodytest.Require(t)
+	servertest.Each(t, testPlainSendsNoJitsiQuery)
+}
+
+func testPlainSendsNoJitsiQuery(t *testing.T, s *servertest.Server) {
 	for _, tc := range []struct {
 		name    string
 		attach  bool
@@ -75,7 +78,7 @@ func TestIntegrationPlainSendsNoJitsiQuery(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			xmpptest.NoLeaks(t)
 			tap := &wireTap{}
-			cfg := baseConfig(t, s, s.WebSocketURL(false))
+			cfg := xmpptest.ServerConfig(t, s, s.WebSocketURL(false))
 			cfg.Domain = s.AnonDomain
 			cfg.Dial = func(ctx context.Context, url, domain string) (transport.Conn, error) {
 				tc, err := websocket.Dial(ctx, url, domain, &websocket.Options{HTTPClient: cfg.HTTPClient})

@@ -14,7 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/xmppconn/xmppconn/events"
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/transport"
 	"github.com/xmppconn/xmppconn/xmppconn"
@@ -100,9 +100,10 @@ func hostPort(t *testing.T, raw string) string {
 
 // TestRedirectFollowed checks each redirect form: it is reported with
 // ConnectionRedirected (followed), and the connection reaches CONNECTED at
-// the target, the real Prosody, within one CONNECTING.
-func TestRedirectFollowed(t *testing.T) {
-	s := prosodytest.Require(t)
+// the target, the real server, within one CONNECTING.
+func TestRedirectFollowed(t *testing.T) { servertest.Each(t, testRedirectFollowed) }
+
+func testRedirectFollowed(t *testing.T, s *servertest.Server) {
 	wsTarget, boshTarget := s.WebSocketURL(false), s.BOSHURL(false)
 	domain := s.AnonDomain
 	cases := []struct {
@@ -150,8 +151,11 @@ func TestRedirectFollowed(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.target == boshTarget {
+				s.NeedEndpoint(t, servertest.BOSHHTTP)
+			}
 			xmpptest.NoLeaks(t)
-			cfg := baseConfig(t, s, tc.start(t))
+			cfg := xmpptest.ServerConfig(t, s, tc.start(t))
 			cfg.Domain = domain
 			cfg.Reconnect.Disabled = true
 			c := xmppconn.New(cfg)

@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 )
 
-// buildCLI builds the xmppconn binary for tests that need a real process
-// (signals, exit status).
-func buildCLI(t *testing.T) string {
+// buildCLI builds the xmppconn binary into dir for tests that need a real
+// process (signals, exit status).
+func buildCLI(t *testing.T, dir string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "xmppconn")
+	bin := filepath.Join(dir, "xmppconn")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -26,11 +26,20 @@ func buildCLI(t *testing.T) string {
 }
 
 // TestWatchSIGTERM: SIGTERM, how systemd and Kubernetes stop a service,
-// closes watch as cleanly as Ctrl-C: CLOSED, connectionDisconnected, exit 0.
+// closes watch as cleanly as Ctrl-C: CLOSED, connectionDisconnected, exit 0,
+// on every server.
 func TestWatchSIGTERM(t *testing.T) {
-	s := prosodytest.Require(t)
+	dir, bin := t.TempDir(), ""
+	servertest.Each(t, func(t *testing.T, s *servertest.Server) {
+		if bin == "" { // once, for the servers that run
+			bin = buildCLI(t, dir)
+		}
+		testWatchSIGTERM(t, s, bin)
+	})
+}
+
+func testWatchSIGTERM(t *testing.T, s *servertest.Server, bin string) {
 	user, pass := s.NewUser(t)
-	bin := buildCLI(t)
 	var out syncBuffer
 	var errOut bytes.Buffer
 	cmd := exec.Command(bin, "watch", "--json", "--jid", user+"@"+s.Domain, "--password-env", "PW", "--allow-plain", s.WebSocketURL(false))

@@ -29,10 +29,16 @@
 //		})
 //	}
 //
+// Every server serves the same Endpoints (ws, wss, bosh-http, bosh-https) at
+// the same paths, so a table over them runs unchanged on each; WaitSession
+// and its shorthands wait for what only the server sees (stream management
+// enabled, a session hibernating).
+//
 // Where the servers differ, a test says so: a Feature names what a kind
 // lacks and why (a server bug or a missing piece). EachWith runs a test
 // only where its subject exists, skipping the others with the reason;
 // Kind.Has lets a test expect something else, in a commented branch.
+// docs/servers.md lists the differences and the tests that check them.
 //
 // A selected server that is missing skips its tests, with how to install
 // it; XMPPCONN_REQUIRE_PROSODY=1 (set by CI) makes that, and a server that

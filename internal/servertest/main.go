@@ -39,21 +39,11 @@ var errShort = errors.New("servertest: no server in -short mode")
 //
 //	func TestMain(m *testing.M) { servertest.Main(m, nil) }
 func Main(m *testing.M, options func(Kind) *Options) {
-	os.Exit(runMain(m, options, nil))
+	os.Exit(runMain(m, options))
 }
 
-// MainStartFirst is Main, except that the servers of the selected kinds in
-// first start before the tests run rather than on first use. A test that
-// checks for leaked goroutines from its start, then asks for a server
-// (internal/prosodytest's callers do), would otherwise see the server's
-// process waiter as a leak.
-func MainStartFirst(m *testing.M, options func(Kind) *Options, first ...Kind) {
-	os.Exit(runMain(m, options, first))
-}
-
-// runMain is Main without the exit. Kinds in eager are started before m
-// runs.
-func runMain(m *testing.M, options func(Kind) *Options, eager []Kind) int {
+// runMain is Main without the exit.
+func runMain(m *testing.M, options func(Kind) *Options) int {
 	if !flag.Parsed() {
 		flag.Parse()
 	}
@@ -64,13 +54,6 @@ func runMain(m *testing.M, options func(Kind) *Options, eager []Kind) int {
 	shared.mu.Lock()
 	shared.main, shared.options, shared.servers = true, options, map[Kind]*sharedServer{}
 	shared.mu.Unlock()
-	for _, k := range eager {
-		if selected(k) {
-			if _, err := sharedFor(k); err != nil && !errors.Is(err, errShort) && !errors.Is(err, ErrNotInstalled) {
-				fmt.Fprintf(os.Stderr, "servertest: %v\n", err)
-			}
-		}
-	}
 
 	code := m.Run()
 
@@ -215,4 +198,17 @@ func missingServer(t testing.TB, k Kind, err error) {
 		t.Fatalf("%s (%s=1 makes this a failure)", msg, RequireEnv)
 	}
 	t.Skip(msg)
+}
+
+// EachB is Each for a benchmark: fn runs as a sub-benchmark per selected
+// server kind, named after the kind, with the package's server of that kind.
+func EachB(b *testing.B, fn func(b *testing.B, srv *Server)) {
+	b.Helper()
+	kinds, err := Selected()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, k := range kinds {
+		b.Run(string(k), func(b *testing.B) { fn(b, Require(b, k)) })
+	}
 }

@@ -1,8 +1,10 @@
 // Package xmpptest holds the test helpers that the tests of several
 // packages of this repository share: an in-memory transport whose server
 // side a test scripts (FakeConn), a recorder of a Connection's events
-// (Recorder), a goroutine-leak check (NoLeaks) and a bounded test context
-// (Context). It is for this repository's tests only.
+// (Recorder), a goroutine-leak check (NoLeaks), a bounded test context
+// (Context), and the Config of a Connection to a real server of
+// internal/servertest (ServerConfig). It is for this repository's tests
+// only.
 //
 //	f := xmpptest.NewFakeConn()
 //	c := xmppconn.New(f.Config())

@@ -200,14 +200,18 @@ cut_held_requests(State) ->
       end, receivers(State)).
 
 %% kill ends one session and reports whether it counted as closed. It
-%% returns once the session's process has handled the request, so that the
+%% returns once the session's process has handled the request, and once it
+%% has ended when the session cannot wait for a resumption, so that the
 %% session list is up to date when the answer goes out.
 kill({U, S, R}, Condition) ->
     case ejabberd_sm:get_session_pid(U, S, R) of
 	none -> false;
 	Pid ->
 	    State = c2s_state(Pid),
-	    Pending = maps:get(mgmt_state, State, undefined) == pending,
+	    MgmtState = maps:get(mgmt_state, State, undefined),
+	    Pending = MgmtState == pending,
+	    Resumable = lists:member(MgmtState, [active, pending])
+		andalso maps:get(mgmt_timeout, State, 0) > 0,
 	    Closed = case {Condition, Pending} of
 			 {<<>>, true} ->
 			     false; % nothing left to cut
@@ -224,7 +228,23 @@ kill({U, S, R}, Condition) ->
 			     true
 		     end,
 	    settle(Pid),
+	    case Condition == <<>> andalso Resumable of
+		true -> ok; % it waits for a resumption
+		false -> await_exit(Pid)
+	    end,
 	    Closed
+    end.
+
+%% await_exit waits, at most ?STATE_TIMEOUT, until Pid has ended: a c2s
+%% process that handled a close may still be on its way out, its session
+%% registered.
+await_exit(Pid) ->
+    Ref = erlang:monitor(process, Pid),
+    receive
+	{'DOWN', Ref, process, Pid, _} -> ok
+    after ?STATE_TIMEOUT ->
+	    erlang:demonitor(Ref, [flush]),
+	    ok
     end.
 
 %% settle waits until Pid has handled what was cast to it, or has ended

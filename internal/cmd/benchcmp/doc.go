@@ -1,5 +1,5 @@
 // Command benchcmp runs xmppconn side by side with mellium's raw client
-// against one throwaway local Prosody (internal/prosodytest), so that the
+// against one throwaway local Prosody 0.12 (internal/servertest), so that the
 // figures of docs/performance.md come from a single run on a single server.
 // It is what `make bench` runs after the go test benchmarks; it is not a
 // test and not a tool for real servers.

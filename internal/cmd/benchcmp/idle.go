@@ -11,13 +11,13 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 )
 
 // idleClient opens sessions that stay idle until closed.
 type idleClient struct {
 	name    string
-	connect func(s *prosodytest.Server) connectFunc
+	connect func(s *servertest.Server) connectFunc
 }
 
 // idleResult is one measurement: Prosody's memory and CPU per session.
@@ -33,9 +33,9 @@ type idleResult struct {
 // k sessions − RSS before) / k, and of a connect (CPU after − before) / k.
 func runIdle(ctx context.Context, k, runs int, mech, only string) error {
 	clients := []idleClient{
-		{"xmppconn ws", func(s *prosodytest.Server) connectFunc { return ourConnect(s.WebSocketURL(false), s.Domain, mech) }},
-		{"mellium ws", func(s *prosodytest.Server) connectFunc { return melliumWS(s.WebSocketURL(false), s.Domain, mech) }},
-		{"xmppconn ws bare", func(s *prosodytest.Server) connectFunc {
+		{"xmppconn ws", func(s *servertest.Server) connectFunc { return ourConnect(s.WebSocketURL(false), s.Domain, mech) }},
+		{"mellium ws", func(s *servertest.Server) connectFunc { return melliumWS(s.WebSocketURL(false), s.Domain, mech) }},
+		{"xmppconn ws bare", func(s *servertest.Server) connectFunc {
 			return ourBareConnect(s.WebSocketURL(false), s.Domain, mech)
 		}},
 	}
@@ -69,7 +69,7 @@ func runIdle(ctx context.Context, k, runs int, mech, only string) error {
 
 // idleOnce measures k sessions of c on a Prosody of their own.
 func idleOnce(ctx context.Context, c idleClient, k int) (idleResult, error) {
-	s, err := prosodytest.Start(ctx, &prosodytest.Options{StopGrace: time.Minute, ExtraGlobal: prosodyDefaults})
+	s, err := servertest.Start(ctx, servertest.Prosody12, &servertest.Options{StopGrace: time.Minute, Prosody: servertest.ProsodyOptions{ExtraGlobal: prosodyDefaults}})
 	if err != nil {
 		return idleResult{}, err
 	}

@@ -20,7 +20,7 @@ import (
 	"mellium.im/xmpp/websocket"
 
 	"github.com/xmppconn/xmppconn/auth"
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -88,7 +88,7 @@ type sample struct {
 
 // runConnects is the connect family, on a Prosody of its own.
 func runConnects(ctx context.Context, n, warmup int, mechs []string, only, cpuprofile string) error {
-	s, err := prosodytest.Start(ctx, &prosodytest.Options{ExtraGlobal: prosodyDefaults})
+	s, err := servertest.Start(ctx, servertest.Prosody12, &servertest.Options{Prosody: servertest.ProsodyOptions{ExtraGlobal: prosodyDefaults}})
 	if err != nil {
 		return err
 	}

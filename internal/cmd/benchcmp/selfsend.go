@@ -17,7 +17,7 @@ import (
 	"mellium.im/xmpp/stanza"
 	"mellium.im/xmpp/websocket"
 
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -32,7 +32,7 @@ type selfSender struct {
 // connectSelf logs in on s, ready to send msgs messages to itself, and
 // returns the function that sends them and the one that closes the
 // session.
-type connectSelf = func(ctx context.Context, s *prosodytest.Server, msgs int) (send func() error, closeFn func() error, err error)
+type connectSelf = func(ctx context.Context, s *servertest.Server, msgs int) (send func() error, closeFn func() error, err error)
 
 // selfResult is one measurement of one client on its own Prosody.
 type selfResult struct {
@@ -50,8 +50,8 @@ type selfResult struct {
 // With counts set, xmppconn over WebSocket goes through a transport that
 // counts the stream management elements, printed after each of its runs.
 func runSelfSend(ctx context.Context, msgs, runs int, mech, only string, counts bool) error {
-	ws := func(s *prosodytest.Server) string { return s.WebSocketURL(false) }
-	bosh := func(s *prosodytest.Server) string { return s.BOSHURL(false) }
+	ws := func(s *servertest.Server) string { return s.WebSocketURL(false) }
+	bosh := func(s *servertest.Server) string { return s.BOSHURL(false) }
 	clients := []selfSender{
 		{"xmppconn ws", selfXmppconn(ws, mech, counts)},
 		{"mellium ws", selfMellium(mech)},
@@ -110,7 +110,7 @@ func runSelfSend(ctx context.Context, msgs, runs int, mech, only string, counts 
 // selfSendOnce starts a Prosody, connects the client and times msgs
 // messages, reading Prosody's CPU and this process's around the sending.
 func selfSendOnce(ctx context.Context, c selfSender, msgs int) (selfResult, error) {
-	s, err := prosodytest.Start(ctx, &prosodytest.Options{ExtraGlobal: prosodyDefaults})
+	s, err := servertest.Start(ctx, servertest.Prosody12, &servertest.Options{Prosody: servertest.ProsodyOptions{ExtraGlobal: prosodyDefaults}})
 	if err != nil {
 		return selfResult{}, err
 	}
@@ -178,8 +178,8 @@ func sendWindowed(ctx context.Context, w *window, msgs int, send func(i int) err
 
 // selfXmppconn is xmppconn with its defaults (and the one mechanism) on
 // the URL that url picks.
-func selfXmppconn(url func(*prosodytest.Server) string, mech string, counts bool) connectSelf {
-	return func(ctx context.Context, s *prosodytest.Server, msgs int) (func() error, func() error, error) {
+func selfXmppconn(url func(*servertest.Server) string, mech string, counts bool) connectSelf {
+	return func(ctx context.Context, s *servertest.Server, msgs int) (func() error, func() error, error) {
 		w := &window{sem: make(chan struct{}, inFlight), done: make(chan struct{}), want: msgs}
 		cfg := ourConfig(url(s), s.Domain, mech)
 		cfg.Handler = w
@@ -206,7 +206,7 @@ func selfXmppconn(url func(*prosodytest.Server) string, mech string, counts bool
 // selfMellium is mellium's raw WebSocket client (as in the connect family),
 // its session served by a goroutine.
 func selfMellium(mech string) connectSelf {
-	return func(ctx context.Context, s *prosodytest.Server, msgs int) (func() error, func() error, error) {
+	return func(ctx context.Context, s *servertest.Server, msgs int) (func() error, func() error, error) {
 		features, err := melliumFeatures(mech)
 		if err != nil {
 			return nil, nil, err

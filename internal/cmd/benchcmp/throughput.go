@@ -12,7 +12,7 @@ import (
 	"mellium.im/xmpp/stanza"
 
 	"github.com/xmppconn/xmppconn/auth"
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -72,7 +72,7 @@ func runThroughput(ctx context.Context, msgs int) error {
 // throughputOnce starts a Prosody, connects a sender and a receiver over
 // the transport and times msgs messages.
 func throughputOnce(ctx context.Context, transport, extraGlobal string, msgs int) (float64, error) {
-	s, err := prosodytest.Start(ctx, &prosodytest.Options{ExtraGlobal: prosodyDefaults + "\n" + extraGlobal})
+	s, err := servertest.Start(ctx, servertest.Prosody12, &servertest.Options{Prosody: servertest.ProsodyOptions{ExtraGlobal: prosodyDefaults + "\n" + extraGlobal}})
 	if err != nil {
 		return 0, err
 	}

@@ -1,5 +1,5 @@
 // Command demo shows the xmppconn CLI against a real, throwaway Prosody: it
-// starts one with internal/prosodytest, creates the account demo@localhost
+// starts a Prosody 0.12 with internal/servertest, creates the account demo@localhost
 // with a random password, and runs `xmppconn probe` once over WebSocket and
 // once over BOSH (both over TLS, trusting the throwaway CA), streaming the
 // output of each run under a header line. It is what `make demo` runs; it is

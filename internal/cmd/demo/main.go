@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 )
 
 // passwordEnv carries the demo account's password to each probe.
@@ -56,9 +56,9 @@ func run(ctx context.Context, bin string, secure bool, out io.Writer) (err error
 		return fmt.Errorf("find xmppconn binary: %w (run make build first)", err)
 	}
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	srv, err := prosodytest.Start(startCtx, &prosodytest.Options{Log: os.Stderr})
+	srv, err := servertest.Start(startCtx, servertest.Prosody12, &servertest.Options{Log: os.Stderr})
 	cancel()
-	if errors.Is(err, prosodytest.ErrNotInstalled) {
+	if errors.Is(err, servertest.ErrNotInstalled) {
 		return fmt.Errorf("%w: run make prosody (apt-get install prosody prosody-modules)", err)
 	}
 	if err != nil {

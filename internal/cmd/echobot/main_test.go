@@ -18,7 +18,7 @@ import (
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/faultproxy"
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 	"github.com/xmppconn/xmppconn/xmppconn/muc"
@@ -92,7 +92,7 @@ func (s *states) list() []events.StateChange {
 }
 
 // startBot runs the bot against url until the test ends.
-func startBot(t *testing.T, s *prosodytest.Server, url, room string, tune func(*xmppconn.Config)) (*states, <-chan *xmppconn.Connection) {
+func startBot(t *testing.T, s *servertest.Server, url, room string, tune func(*xmppconn.Config)) (*states, <-chan *xmppconn.Connection) {
 	t.Helper()
 	user, pass := s.NewUser(t)
 	st := &states{}
@@ -129,8 +129,8 @@ func startBot(t *testing.T, s *prosodytest.Server, url, room string, tune func(*
 	return st, ready
 }
 
-// joinRoom connects a user who joins room.
-func joinRoom(t *testing.T, s *prosodytest.Server, room jid.JID) (*xmppconn.Connection, *listener) {
+// joinRoom connects a user who joins room as nick.
+func joinRoom(t *testing.T, s *servertest.Server, room jid.JID, nick string) (*xmppconn.Connection, *listener) {
 	t.Helper()
 	user, pass := s.NewUser(t)
 	l := &listener{got: make(chan struct{}, 1)}
@@ -143,17 +143,25 @@ func joinRoom(t *testing.T, s *prosodytest.Server, room jid.JID) (*xmppconn.Conn
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
-	if _, err := rooms.Join(xmpptest.Context(t), room, "user", &muc.JoinOptions{History: muc.History{None: true}}); err != nil {
+	if _, err := rooms.Join(xmpptest.Context(t), room, nick, &muc.JoinOptions{History: muc.History{None: true}}); err != nil {
 		t.Fatal(err)
 	}
 	return c, l
 }
 
-// TestBotSurvivesServerRestart: Prosody restarts under the bot; the bot
+// TestMain runs the tests on the servers XMPPCONN_SERVER selects (each test
+// starts its own) and fails the run when goroutines leak.
+func TestMain(m *testing.M) { servertest.Main(m, nil) }
+
+// TestBotSurvivesServerRestart: the server restarts under the bot; the bot
 // comes back with a fresh session, joins its room again, and answers a
 // message in it again.
 func TestBotSurvivesServerRestart(t *testing.T) {
-	s := prosodytest.StartTest(t, &prosodytest.Options{ExtraMUC: roomsUnlocked})
+	servertest.EachKind(t, "", testBotSurvivesServerRestart)
+}
+
+func testBotSurvivesServerRestart(t *testing.T, k servertest.Kind) {
+	s := servertest.StartTest(t, k, roomsUnlocked(k))
 	room := jid.MustParse("echo-restart@" + s.MUCDomain)
 	_, ready := startBot(t, s, s.WebSocketURL(false), room.String(), func(c *xmppconn.Config) {
 		c.Reconnect.MaxDelay = 200 * time.Millisecond
@@ -164,7 +172,7 @@ func TestBotSurvivesServerRestart(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the bot never got ready")
 	}
-	c, l := joinRoom(t, s, room)
+	c, l := joinRoom(t, s, room, "user")
 	l.waitEcho(t, c, room, "before")
 	fresh := make(chan struct{}, 1)
 	bot.On(events.ConnectionEstablished, func(e events.Event) {
@@ -176,14 +184,16 @@ func TestBotSurvivesServerRestart(t *testing.T) {
 	if err := s.Restart(xmpptest.Context(t)); err != nil {
 		t.Fatalf("Restart: %v", err)
 	}
-	// The restart lost every session and emptied the room: the user joins
-	// again, the bot by itself once it is back.
+	// The restart lost every session and emptied the room: the bot joins
+	// again by itself once it is back, and so does the first user's
+	// Connection (muc rejoins after a fresh session), at a time of its own;
+	// a second user, with a nick of their own, says something.
 	select {
 	case <-fresh:
 	case <-time.After(30 * time.Second):
 		t.Fatal("the bot never came back with a fresh session")
 	}
-	c2, l2 := joinRoom(t, s, room)
+	c2, l2 := joinRoom(t, s, room, "user2")
 	l2.waitEcho(t, c2, room, "after")
 	_ = c
 }
@@ -191,8 +201,10 @@ func TestBotSurvivesServerRestart(t *testing.T) {
 // TestBotRidesOutOutage: the network refuses connections for three times
 // the default give-up time (scaled down: short waits); the bot comes back,
 // and every retry on the way said why.
-func TestBotRidesOutOutage(t *testing.T) {
-	s := prosodytest.StartTest(t, &prosodytest.Options{ExtraMUC: roomsUnlocked})
+func TestBotRidesOutOutage(t *testing.T) { servertest.EachKind(t, "", testBotRidesOutOutage) }
+
+func testBotRidesOutOutage(t *testing.T, k servertest.Kind) {
+	s := servertest.StartTest(t, k, roomsUnlocked(k))
 	p, err := faultproxy.Start("127.0.0.1:" + strconv.Itoa(s.HTTPPort))
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +227,7 @@ func TestBotRidesOutOutage(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the bot never got ready")
 	}
-	c, l := joinRoom(t, s, room)
+	c, l := joinRoom(t, s, room, "user")
 	l.waitEcho(t, c, room, "before")
 
 	p.Refuse()
@@ -252,6 +264,13 @@ func TestBotRidesOutOutage(t *testing.T) {
 	}
 }
 
-// roomsUnlocked makes new rooms usable at once (an instant room, without
-// the owner's configuration step of XEP-0045 §10.1).
-const roomsUnlocked = "\tmuc_room_locking = false\n"
+// roomsUnlocked returns the options of a server of kind k whose new rooms
+// are usable at once (an instant room, without the owner's configuration
+// step of XEP-0045 §10.1). Prosody locks a new room until then unless told
+// not to; ejabberd does not lock it.
+func roomsUnlocked(k servertest.Kind) *servertest.Options {
+	if !k.IsProsody() {
+		return nil
+	}
+	return &servertest.Options{Prosody: servertest.ProsodyOptions{ExtraMUC: "\tmuc_room_locking = false\n"}}
+}

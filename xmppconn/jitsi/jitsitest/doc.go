@@ -5,11 +5,15 @@
 // component), mod_xmppconn_jitsi_focus (a focus answering conference requests
 // by room name) and mod_xmppconn_jitsi_muc (a lobby that wants a display
 // name, and password, members-only and ban rooms), all in
-// testdata/prosody/modules. It holds the Prosody options that enable them,
+// testdata/prosody/modules. It holds the server options that enable them,
 // for any test package that wants the same deployment, and the integration
 // tests themselves; it is not for use outside this repository's tests.
 //
-//	func TestMain(m *testing.M) { prosodytest.Main(m, jitsitest.ProsodyOptions()) }
+// The tests run on both Prosodies of the server matrix (internal/servertest);
+// those that need the Lua modules skip ejabberd, which loads none, with that
+// reason (servertest.ProsodyModules):
+//
+//	func TestMain(m *testing.M) { servertest.Main(m, jitsitest.Options) }
 //
 // The deployment: domain MeetDomain pushes its properties (shard ShardA,
 // region RegionA) and announces the lobby with the displayname_required

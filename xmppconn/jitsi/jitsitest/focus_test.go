@@ -7,14 +7,19 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/xmppconn/xmppconn/events"
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn/jitsi"
 	"github.com/xmppconn/xmppconn/xmppconn/jitsi/jitsitest"
 )
 
+// TestConferenceRequest asks the focus double for rooms whose name tells it
+// what to answer.
 func TestConferenceRequest(t *testing.T) {
-	s := prosodytest.Require(t)
+	servertest.EachWith(t, servertest.ProsodyModules, testConferenceRequest)
+}
+
+func testConferenceRequest(t *testing.T, s *servertest.Server) {
 	tests := []struct {
 		prefix    string // the room name prefix tells the focus double what to answer
 		check     func(t *testing.T, conf *jitsi.Conference, err error)
@@ -86,7 +91,7 @@ func TestConferenceRequest(t *testing.T) {
 	}
 	for _, ep := range endpoints {
 		for _, tt := range tests {
-			t.Run(ep.name+"/"+tt.prefix, func(t *testing.T) {
+			t.Run(ep.Name+"/"+tt.prefix, func(t *testing.T) {
 				xmpptest.NoLeaks(t)
 				c, rec := connect(t, config(t, s, ep, jitsitest.MeetDomain))
 				room := jid.MustParse(unique(tt.prefix) + "@" + s.MUCDomain)
@@ -117,7 +122,10 @@ func TestConferenceRequest(t *testing.T) {
 // TestConferenceRequestMachineUID: the focus sees one machine-uid per
 // Connection, the same on every request.
 func TestConferenceRequestMachineUID(t *testing.T) {
-	s := prosodytest.Require(t)
+	servertest.EachWith(t, servertest.ProsodyModules, testConferenceRequestMachineUID)
+}
+
+func testConferenceRequestMachineUID(t *testing.T, s *servertest.Server) {
 	xmpptest.NoLeaks(t)
 	uid := func(c *meet) string {
 		conf, err := c.ConferenceRequest(xmpptest.Context(t), jid.MustParse(unique("ready")+"@"+s.MUCDomain), nil)

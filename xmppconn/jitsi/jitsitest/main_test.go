@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 	"github.com/xmppconn/xmppconn/xmppconn/jitsi"
@@ -15,34 +15,21 @@ import (
 	"github.com/xmppconn/xmppconn/xmppconn/muc"
 )
 
-// TestMain starts the Jitsi-like Prosody; prosodytest.Main also fails the
-// run when goroutines leak.
+// TestMain runs the tests on each server of the matrix that XMPPCONN_SERVER
+// selects, the Prosodies configured as the Jitsi-like deployment;
+// servertest.Main also fails the run when goroutines leak.
 func TestMain(m *testing.M) {
-	prosodytest.Main(m, jitsitest.ProsodyOptions())
+	servertest.Main(m, jitsitest.Options)
 }
 
-// endpoint is one transport to the test server.
-type endpoint struct {
-	name string
-	url  func(*prosodytest.Server) string
-}
-
-var endpoints = []endpoint{
-	{"websocket", func(s *prosodytest.Server) string { return s.WebSocketURL(false) }},
-	{"bosh", func(s *prosodytest.Server) string { return s.BOSHURL(false) }},
-}
-
-// noLeaks fails the test if it leaves goroutines behind.
+// endpoints are the transports the tests use, without TLS.
+var endpoints = []servertest.Endpoint{servertest.WS, servertest.BOSHHTTP}
 
 // config returns a Config for domain over ep.
-func config(t *testing.T, s *prosodytest.Server, ep endpoint, domain string) xmppconn.Config {
-	hc := s.HTTPClient()
-	t.Cleanup(hc.CloseIdleConnections)
-	return xmppconn.Config{
-		URL:        ep.url(s),
-		Domain:     domain,
-		HTTPClient: hc,
-	}
+func config(t *testing.T, s *servertest.Server, ep servertest.Endpoint, domain string) xmppconn.Config {
+	cfg := xmpptest.ServerConfig(t, s, ep.URL(s))
+	cfg.Domain = domain
+	return cfg
 }
 
 // jitsiConfig is the Jitsi layer of the tests, with quick conference

@@ -1,6 +1,6 @@
 package jitsitest
 
-import "github.com/xmppconn/xmppconn/internal/prosodytest"
+import "github.com/xmppconn/xmppconn/internal/servertest"
 
 // The deployment that ProsodyOptions configures.
 const (
@@ -13,18 +13,24 @@ const (
 	ShardA, RegionA, ReleaseA = "shard-a", "region-a", "release-a" // of MeetDomain
 	ShardB, RegionB, ReleaseB = "shard-b", "region-b", "release-b" // of NoPushDomain
 
-	// Rooms on the server's MUC component (prosodytest.Server.MUCDomain).
+	// Rooms on the server's MUC component (servertest.Server.MUCDomain).
 	SecretRoom   = "secret"  // password RoomPassword
 	MembersRoom  = "members" // members-only
 	BannedRoom   = "banned"  // BannedUser is an outcast
 	RoomPassword = "s3cret"
-	BannedUser   = "villain" // on prosodytest.Server.Domain
+	BannedUser   = "villain" // on servertest.Server.Domain
 )
 
-// ProsodyOptions returns the prosodytest options of the Jitsi-like
-// deployment. Rooms whose name starts with "lobby" want a display name.
-func ProsodyOptions() *prosodytest.Options {
-	return &prosodytest.Options{
+// Options returns the servertest options of the Jitsi-like deployment for a
+// server of kind k: the Prosody modules of testdata/prosody/modules on
+// either Prosody, nil (the defaults) for a kind that loads no Lua modules
+// (servertest.ProsodyModules). Rooms whose name starts with "lobby" want a
+// display name.
+func Options(k servertest.Kind) *servertest.Options {
+	if !k.Has(servertest.ProsodyModules) {
+		return nil
+	}
+	return &servertest.Options{Prosody: servertest.ProsodyOptions{
 		ExtraMUC: `	modules_enabled = { "xmppconn_jitsi_muc" }
 	muc_room_locking = false
 	xmppconn_jitsi_rooms = {
@@ -58,5 +64,5 @@ Component "` + FocusComponent + `" "xmppconn_jitsi_focus"
 Component "` + LobbyComponent + `" "xmppconn_jitsi_lobby"
 	xmppconn_jitsi_displayname_required = true
 `,
-	}
+	}}
 }

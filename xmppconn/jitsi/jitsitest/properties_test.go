@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/xmppconn/xmppconn/events"
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/transport"
 	"github.com/xmppconn/xmppconn/transport/bosh"
@@ -17,8 +17,13 @@ import (
 	"github.com/xmppconn/xmppconn/xmppconn/jitsi/jitsitest"
 )
 
+// TestPropertiesAndLobby: the Jitsi layer reports the domain's properties
+// and the lobby, pushed or asked for.
 func TestPropertiesAndLobby(t *testing.T) {
-	s := prosodytest.Require(t)
+	servertest.EachWith(t, servertest.ProsodyModules, testPropertiesAndLobby)
+}
+
+func testPropertiesAndLobby(t *testing.T, s *servertest.Server) {
 	tests := []struct {
 		name      string
 		domain    string
@@ -46,7 +51,7 @@ func TestPropertiesAndLobby(t *testing.T) {
 	}
 	for _, ep := range endpoints {
 		for _, tt := range tests {
-			t.Run(ep.name+"/"+tt.name, func(t *testing.T) {
+			t.Run(ep.Name+"/"+tt.name, func(t *testing.T) {
 				xmpptest.NoLeaks(t)
 				c, rec := connect(t, config(t, s, ep, tt.domain))
 				ps := rec.WaitType(t, events.PropertiesUpdated, 1)
@@ -94,9 +99,12 @@ func (l *readLog) ReadElement(ctx context.Context) ([]byte, error) {
 // TestPushBeforeBindResult checks the test double against production: the
 // push reaches the client before the bind result, over both transports.
 func TestPushBeforeBindResult(t *testing.T) {
-	s := prosodytest.Require(t)
+	servertest.EachWith(t, servertest.ProsodyModules, testPushBeforeBindResult)
+}
+
+func testPushBeforeBindResult(t *testing.T, s *servertest.Server) {
 	for _, ep := range endpoints {
-		t.Run(ep.name, func(t *testing.T) {
+		t.Run(ep.Name, func(t *testing.T) {
 			xmpptest.NoLeaks(t)
 			cfg := config(t, s, ep, jitsitest.MeetDomain)
 			log := &readLog{}
@@ -105,7 +113,7 @@ func TestPushBeforeBindResult(t *testing.T) {
 					tc  transport.Conn
 					err error
 				)
-				if ep.name == "bosh" {
+				if ep.BOSH {
 					tc, err = bosh.Dial(ctx, url, domain, &bosh.Options{HTTPClient: cfg.HTTPClient})
 				} else {
 					tc, err = websocket.Dial(ctx, url, domain, &websocket.Options{HTTPClient: cfg.HTTPClient})

@@ -8,20 +8,23 @@ import (
 
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn/jitsi"
 	"github.com/xmppconn/xmppconn/xmppconn/jitsi/jitsitest"
 	"github.com/xmppconn/xmppconn/xmppconn/muc"
 )
 
-func TestJoinRoom(t *testing.T) {
-	s := prosodytest.Require(t)
+// TestJoinRoom joins the rooms of the MUC double: new, lobby, password,
+// members-only, ban and nickname conflict.
+func TestJoinRoom(t *testing.T) { servertest.EachWith(t, servertest.ProsodyModules, testJoinRoom) }
+
+func testJoinRoom(t *testing.T, s *servertest.Server) {
 	if err := s.AddUser(xmpptest.Context(t), jitsitest.BannedUser, "villain-password"); err != nil {
 		t.Fatal(err)
 	}
 	for _, ep := range endpoints {
-		t.Run(ep.name, func(t *testing.T) {
+		t.Run(ep.Name, func(t *testing.T) {
 			anon := func(t *testing.T) (*meet, *xmpptest.Recorder) {
 				return connect(t, config(t, s, ep, jitsitest.MeetDomain))
 			}

@@ -14,13 +14,13 @@ import (
 
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
-	"github.com/xmppconn/xmppconn/internal/prosodytest"
+	"github.com/xmppconn/xmppconn/internal/servertest"
 	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 	"github.com/xmppconn/xmppconn/xmppconn/jitsi"
 )
 
-// shardProxy is an HTTP reverse proxy in front of Prosody that names a shard
+// shardProxy is an HTTP reverse proxy in front of the server that names a shard
 // in the x-jitsi-shard header of every response, as a Jitsi deployment's
 // HAProxy does. The shard can be changed, or removed, at any time.
 type shardProxy struct {
@@ -32,7 +32,7 @@ type shardProxy struct {
 	changed chan struct{} // closed and replaced at every response
 }
 
-func newShardProxy(t *testing.T, s *prosodytest.Server, shard string) *shardProxy {
+func newShardProxy(t *testing.T, s *servertest.Server, shard string) *shardProxy {
 	t.Helper()
 	target, err := url.Parse(s.BOSHURL(false))
 	if err != nil {
@@ -57,7 +57,7 @@ func newShardProxy(t *testing.T, s *prosodytest.Server, shard string) *shardProx
 	return p
 }
 
-// url returns the proxied form of a Prosody endpoint URL.
+// url returns the proxied form of an endpoint URL of the server.
 func (p *shardProxy) url(endpoint string) string {
 	u, _ := url.Parse(endpoint)
 	pu, _ := url.Parse(p.srv.URL)
@@ -92,17 +92,12 @@ func (p *shardProxy) waitServed(t *testing.T, n int) {
 
 // TestIntegrationShardMove moves the session to another shard (a changed
 // x-jitsi-shard header) and checks that the session ends with the configured
-// error type; an absent header changes nothing.
-func TestIntegrationShardMove(t *testing.T) {
-	s := prosodytest.Require(t)
+// error type; an absent header changes nothing. The header comes from the
+// proxy, not from the server, so this runs on every server of the matrix.
+func TestIntegrationShardMove(t *testing.T) { servertest.Each(t, testShardMove) }
+
+func testShardMove(t *testing.T, s *servertest.Server) {
 	user, pass := s.NewUser(t)
-	transports := []struct {
-		name string
-		url  string
-	}{
-		{"ws", s.WebSocketURL(false)},
-		{"bosh", s.BOSHURL(false)},
-	}
 	cases := []struct {
 		name     string
 		graceful bool
@@ -113,12 +108,13 @@ func TestIntegrationShardMove(t *testing.T) {
 		{"moved/graceful", true, "shard-2", events.ShardChangedError},
 		{"header absent", false, "", ""},
 	}
-	for _, tr := range transports {
+	for _, ep := range endpoints {
 		for _, tc := range cases {
-			t.Run(tr.name+"/"+tc.name, func(t *testing.T) {
+			t.Run(ep.Name+"/"+tc.name, func(t *testing.T) {
+				s.NeedEndpoint(t, ep)
 				xmpptest.NoLeaks(t)
 				p := newShardProxy(t, s, "shard-1")
-				cfg := xmppconn.Config{URL: p.url(tr.url), Domain: s.Domain}
+				cfg := xmppconn.Config{URL: p.url(ep.URL(s)), Domain: s.Domain}
 				cfg.HTTPClient = http.DefaultClient
 				t.Cleanup(http.DefaultClient.CloseIdleConnections)
 				cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
