@@ -45,6 +45,7 @@ func testConsecutiveLogins(t *testing.T, s *servertest.Server) {
 	user, pass := s.NewUser(t)
 	for _, ep := range []servertest.Endpoint{servertest.BOSHHTTP, servertest.WS} {
 		t.Run(ep.Name, func(t *testing.T) {
+			s.NeedEndpoint(t, ep) // ejabberd over BOSH: see servertest.BOSHRIDReorder
 			xmpptest.NoLeaks(t)
 			cfg := xmpptest.ServerConfig(t, s, ep.URL(s))
 			cfg.Credentials = xmpptest.Login(user, pass)
