@@ -33,6 +33,8 @@ type connFlags struct {
 	timeout     time.Duration
 	json        bool
 	verbose     bool
+	noFast      bool
+	fastTokens  string
 }
 
 func (f *connFlags) register(fs *flag.FlagSet) {
@@ -47,6 +49,8 @@ func (f *connFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up connecting after this long")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object per event")
 	fs.BoolVar(&f.verbose, "v", false, "debug logs on stderr")
+	fs.BoolVar(&f.noFast, "no-fast", false, "log in with the password every time: no XEP-0484 FAST token, no SCRAM key cache")
+	fs.StringVar(&f.fastTokens, "fast-tokens", "", "keep XEP-0484 FAST tokens in this file (mode 0600; one process per file) so that a restart logs in without the password")
 }
 
 // parseInterspersed parses flags that may come before or after the
@@ -146,6 +150,18 @@ func (f *connFlags) config(rawURL string, getenv func(string) string, stderr io.
 	}
 	if f.timeout <= 0 {
 		return cfg, &usageError{"--timeout must be positive"}
+	}
+	switch {
+	case f.noFast && f.fastTokens != "":
+		return cfg, &usageError{"--no-fast and --fast-tokens exclude each other"}
+	case f.noFast:
+		cfg.SASL2.FAST.Disabled, cfg.SCRAMKeys.Disabled = true, true
+	case f.fastTokens != "":
+		store, err := auth.OpenFileFASTStore(f.fastTokens)
+		if err != nil {
+			return cfg, &usageError{fmt.Sprintf("--fast-tokens: %v", err)}
+		}
+		cfg.SASL2.FAST.Store = store
 	}
 	if f.verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

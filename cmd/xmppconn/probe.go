@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/transport"
 )
 
@@ -100,6 +101,19 @@ func (c *command) printResult(r *probeResult) {
 // result (text: the failures only), then the summary, and a progress line
 // on a terminal.
 func (c *command) probeMany(ctx context.Context) int {
+	// One FAST token store and one SCRAM key cache for all the probes: from
+	// the second probe on, a server that offers FAST is logged into with a
+	// token, and one that keeps its salt without PBKDF2 (each probe's
+	// mechanism says which); --no-fast measures full logins.
+	if !c.flags.noFast {
+		c.cfg.SASL2.FAST.Store = auth.NewMemoryFASTStore()
+		keys := auth.NewSCRAMKeyCache()
+		keys.Hold()
+		defer keys.Release()
+		c.cfg.SCRAMKeys.Cache = keys
+	} else {
+		c.cfg.SASL2.FAST.Disabled, c.cfg.SCRAMKeys.Disabled = true, true
+	}
 	c.printer.start = time.Now()
 	prog := newProgress(c.stderr, c.repeat.count)
 	jobs := make(chan int)
@@ -189,6 +203,8 @@ func (c *command) probeOne(ctx context.Context, i int) (r probeResult, cut bool)
 			fmt.Fprintf(c.stderr, "xmppconn %s: probe %d: disconnect: %v\n", c.name, i, err)
 		}
 	} else {
+		// Disconnect a failed one too: it hands its FAST token back.
+		_ = run.conn.Disconnect(context.Background())
 		run.closePool()
 	}
 	return r, ctx.Err() != nil
