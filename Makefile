@@ -92,6 +92,15 @@ bench: prosody
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	$(GO) run ./internal/cmd/benchcmp
 
+# The soak (docs/soak.md): SOAK_SESSIONS sessions against a fresh local
+# Prosody for SOAK, with pings, messages and network cuts. Heavy and long:
+# never part of `make test`. Override as `make soak SOAK=1h`.
+SOAK ?= 10m
+SOAK_SESSIONS ?= 1000
+
+soak: prosody
+	XMPPCONN_SOAK=$(SOAK) XMPPCONN_SOAK_SESSIONS=$(SOAK_SESSIONS) $(GO) test -count=1 -timeout=0 -run='^TestSoak$$' -v ./internal/soak/
+
 # Formatting, vet, staticcheck, then govulncheck: it fails when the code
 # calls a known vulnerability of a dependency or of the standard library of
 # the Go in use, and names the fixed version.
