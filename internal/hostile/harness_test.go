@@ -34,7 +34,7 @@ const (
 	dialBound = 2 * pingTimeout
 	// slack is what a bound may be overrun by on a loaded 2-core machine
 	// under the race detector: the scheduling, the teardown, the events.
-	slack = 600 * time.Millisecond
+	slack = 900 * time.Millisecond
 )
 
 // Secrets the servers know and echo. Neither may appear anywhere the
