@@ -384,8 +384,14 @@ func (s *boshSession) handle(w http.ResponseWriter, r *http.Request, req *BOSHRe
 	for {
 		switch {
 		case s.ended || s.closed:
+			// What is left goes with the oldest request, which the client
+			// processes first.
+			var children []string
+			if s.held[0] == rid {
+				children = s.takeLocked()
+			}
 			release()
-			attrs, children := s.endBody, s.takeLocked()
+			attrs := s.endBody
 			if attrs == "" {
 				attrs = "type='terminate'"
 			}

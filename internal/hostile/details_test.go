@@ -126,6 +126,7 @@ func TestServerErrorAfterLoss(t *testing.T) {
 	for _, k := range bothTransports {
 		t.Run(string(k), func(t *testing.T) {
 			var handshakes, creations atomic.Int32
+			cut := make(chan struct{}) // closed once the session is up: the server drops it
 			lc := liveCase{
 				ws: WebSocketOptions{Upgrade: func(w http.ResponseWriter, r *http.Request) bool {
 					if handshakes.Add(1) == 1 {
@@ -143,9 +144,15 @@ func TestServerErrorAfterLoss(t *testing.T) {
 					c.Reconnect = xmppconn.ReconnectConfig{Attempts: 2, AttemptTimeout: attemptTimeout,
 						Delay: func(int) time.Duration { return 10 * time.Millisecond }}
 				},
-				then: func(ctx context.Context, p Peer, n int) {}, // the stream ends at once
+				then: func(ctx context.Context, p Peer, n int) {
+					select {
+					case <-cut:
+					case <-ctx.Done():
+					}
+				},
 			}
 			s := startSession(t, k, lc)
+			close(cut)
 			s.waitState(20*time.Second, events.StateFailed)
 			fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			_ = s.Flush(fctx)
