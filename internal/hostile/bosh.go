@@ -29,9 +29,9 @@ const (
 )
 
 // boshBatch is the most payload a response carries, so that a flood stays
-// within the client's bound on one body (1 MiB by default) unless a single
-// element is larger.
-const boshBatch = 256 << 10
+// within the client's bound on one body (1 MiB by default, the serialized
+// children twice that) unless a single element is larger.
+const boshBatch = 768 << 10
 
 // boshUnread is the most client elements a session keeps for a script that
 // does not read them: older ones are dropped, as a server that ignores what
