@@ -9,6 +9,17 @@
 
 GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+# govulncheck needs the Go vulnerability database, and the only network a
+# developer's machine and CI have is the Go module proxy. The database is a
+# Go module there: golang.org/x/vulndb keeps every report as an OSV file in
+# data/osv, and govulncheck reads a directory of OSV files given as
+# -db file://DIR (it builds the index itself). Both are pinned, so that a
+# lint run says the same thing on every machine; to see newer reports, set
+# VULNDB_VERSION to a newer pseudo-version of golang.org/x/vulndb (go list -m
+# golang.org/x/vulndb@master names the newest).
+GOVULNCHECK ?= $(GO) run golang.org/x/vuln/cmd/govulncheck@v1.9.0
+VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 # Where `make prosody13` unpacks Prosody 13, and where the test harness
@@ -17,7 +28,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 XMPPCONN_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/xmppconn
 export XMPPCONN_CACHE
 
-.PHONY: all servers prosody prosody13 ejabberd prometheus build test fuzz demo bench lint
+.PHONY: all servers prosody prosody13 ejabberd prometheus build test fuzz demo bench lint soak
 
 all: lint test
 
@@ -170,7 +181,23 @@ bench: prosody
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	$(GO) run ./internal/cmd/benchcmp
 
+# The soak (docs/soak.md): SOAK_SESSIONS sessions against a fresh local
+# Prosody for SOAK, with pings, messages and network cuts. Heavy and long:
+# never part of `make test`. Override as `make soak SOAK=1h`.
+SOAK ?= 10m
+SOAK_SESSIONS ?= 1000
+
+soak: prosody
+	XMPPCONN_SOAK=$(SOAK) XMPPCONN_SOAK_SESSIONS=$(SOAK_SESSIONS) $(GO) test -count=1 -timeout=0 -run='^TestSoak$$' -v ./internal/soak/
+
+# Formatting, vet, staticcheck, then govulncheck: it fails when the code
+# calls a known vulnerability of a dependency or of the standard library of
+# the Go in use, and names the fixed version.
 lint:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+	@db="$$($(GO) mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p')"; \
+	if [ ! -d "$$db/data/osv" ]; then echo "govulncheck: no database: golang.org/x/vulndb@$(VULNDB_VERSION) has no data/osv"; exit 1; fi; \
+	echo "govulncheck: database golang.org/x/vulndb@$(VULNDB_VERSION) ($$(ls "$$db/data/osv" | wc -l) reports)"; \
+	$(GOVULNCHECK) -db "file://$$db/data/osv" ./...

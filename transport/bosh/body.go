@@ -47,6 +47,13 @@ func readBody(r io.Reader, max int) ([]byte, error) {
 // children that name no namespace, or the httpbind one, are put in
 // jabber:client. A broken bound gives a *transport.LimitError, anything else
 // a *MalformedError.
+//
+// Each child is serialized self-contained, with the namespaces it uses
+// declared on it, so the children together can be far larger than the
+// body: a namespace declared once on the <body/> is declared again on every
+// child that uses it (32 KB of such children took 40 MB). The children of
+// one body may take at most childrenBudget(l) bytes together; beyond it the
+// body is refused with a *transport.LimitError whose Limit is that budget.
 func parseBody(data []byte, l transport.Limits) (*body, error) {
 	l = l.WithDefaults()
 	data, ok := skipDeclaration(data)
@@ -86,6 +93,7 @@ func parseBody(data []byte, l transport.Limits) (*body, error) {
 	}
 
 	buf := make([]byte, 0, len(data))
+	budget := childrenBudget(l)
 	tr := remapNS{d}
 	for {
 		tok, err := d.Token()
@@ -104,8 +112,12 @@ func parseBody(data []byte, l transport.Limits) (*body, error) {
 				t.Name.Space = nsClient
 			}
 			n := len(buf)
-			buf, err = xmlframe.AppendElement(buf, t, tr, nsClient)
+			buf, err = xmlframe.AppendElementLimit(buf, t, tr, nsClient, budget)
 			if err != nil {
+				var le *transport.LimitError
+				if errors.As(err, &le) {
+					return nil, le
+				}
 				return nil, &MalformedError{Reason: "child <" + t.Name.Local + "/>", Err: err}
 			}
 			elem := buf[n:len(buf):len(buf)]
@@ -122,6 +134,11 @@ func parseBody(data []byte, l transport.Limits) (*body, error) {
 		}
 	}
 }
+
+// childrenBudget is the most bytes the serialized children of one body may
+// take together: twice the bound on the body, room for children that each
+// declare a namespace or two the body declared for them, never a blow-up.
+func childrenBudget(l transport.Limits) int { return 2 * l.MaxElementSize }
 
 // bodyAttrs reads the attributes of a response <body/>.
 func bodyAttrs(attrs []xml.Attr) (*body, error) {
