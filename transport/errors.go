@@ -83,3 +83,29 @@ func Certificate(err error) bool {
 	)
 	return errors.As(err, &cve) || errors.As(err, &uae) || errors.As(err, &cie) || errors.As(err, &hne)
 }
+
+// Redactor removes secrets (the account's password and token) from server
+// text that a transport keeps in its errors: the reason of a WebSocket close
+// frame, a redirect target. The session layer, which knows the secrets,
+// passes one in the transports' Options; nil removes nothing.
+type Redactor func(string) string
+
+// Text returns s with the secrets removed.
+func (r Redactor) Text(s string) string {
+	if r == nil {
+		return s
+	}
+	return r(s)
+}
+
+// Error returns err, or an error of the redacted text when err's text held
+// a secret: the original, whose text still holds it, is not kept.
+func (r Redactor) Error(err error) error {
+	if r == nil || err == nil {
+		return err
+	}
+	if t := r(err.Error()); t != err.Error() {
+		return errors.New(t)
+	}
+	return err
+}

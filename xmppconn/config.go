@@ -114,7 +114,7 @@ type Config struct {
 	// *transport.LimitError), the elements read and not yet processed, and
 	// the stanzas waiting for the Handler (past the bound the client stops
 	// reading until there is room, so that TCP slows the server down).
-	// Each element counts its size plus 128 bytes. Zero: 4 MiB. With the
+	// Each element counts the memory it holds plus 128 bytes. Zero: 4 MiB. With the
 	// default limits a Connection holds at most about 12 MiB of server
 	// input, whatever the server sends.
 	InboundLimit int

@@ -130,7 +130,7 @@ func (c *Connection) runAttempt(ctx context.Context, resume *resumeReq, resource
 			err = fmt.Errorf("%w after %s (%w)", ErrAttemptTimeout, c.cfg.Reconnect.AttemptTimeout, err)
 		}
 		if tc != nil {
-			closeQuietly(tc)
+			c.closeQuietly(tc)
 		}
 		return tc, nil, err
 	}
@@ -184,6 +184,7 @@ func (c *Connection) dial(ctx context.Context, rawURL, domain string) (transport
 			TLSConfig:  c.cfg.TLSConfig,
 			Limits:     c.cfg.Limits,
 			From:       from,
+			Redact:     c.redact,
 		})
 		if err == nil {
 			st := wc.Status()
@@ -197,6 +198,7 @@ func (c *Connection) dial(ctx context.Context, rawURL, domain string) (transport
 			Header:     c.cfg.Header,
 			Limits:     c.cfg.Limits,
 			From:       from,
+			Redact:     c.redact,
 		})
 	default:
 		return nil, &ConfigError{Field: "URL", Msg: "scheme " + u.Scheme + " is not ws, wss, http or https"}
@@ -241,7 +243,7 @@ func (c *Connection) negotiateAt(ctx context.Context, rawURL, domain string, cfg
 	c.sasl2Broken.Store(true)
 	c.log.Debug("xmppconn: SASL2 left unanswered, RFC 6120 SASL from now on", "err", err)
 	if tc != nil {
-		closeQuietly(tc)
+		c.closeQuietly(tc)
 	}
 	var rerr *ResumeError
 	if errors.As(err, &rerr) {
@@ -306,7 +308,7 @@ func (c *Connection) goLive(tc transport.Conn, neg *negotiated, first bool) erro
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
-		closeQuietly(tc)
+		c.closeQuietly(tc)
 		return ErrDisconnected
 	}
 	if first {
@@ -384,10 +386,17 @@ func statusOf(tc transport.Conn) transport.Status {
 	return tc.Status()
 }
 
-// closeQuietly closes a transport with a short bound, ignoring the error:
-// the caller is already reporting a failure.
-func closeQuietly(tc transport.Conn) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+// closeQuietly closes a transport within the bound of a wait for the
+// server (Config.Ping.Timeout), ignoring the error: the caller is already
+// reporting a failure, and a server that does not answer the close must not
+// hold the attempt.
+func (c *Connection) closeQuietly(tc transport.Conn) {
+	closeWithin(tc, c.cfg.Ping.Timeout)
+}
+
+// closeWithin closes a transport within bound, ignoring the error.
+func closeWithin(tc transport.Conn, bound time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
 	_ = tc.Close(ctx)
 }

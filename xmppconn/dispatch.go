@@ -63,7 +63,7 @@ func (c *Connection) deliver(l *link, r root, elem []byte) {
 		if l != nil {
 			stop = l.stop
 		}
-		start, _ := d.q.PushWait(elem, len(elem)+elementOverhead, c.cfg.InboundLimit, stop)
+		start, _ := d.q.PushWait(elem, cap(elem)+elementOverhead, c.cfg.InboundLimit, stop)
 		if start {
 			c.loops.Add(1) // the processor or goLive holds a count
 			go c.handleCounted()

@@ -109,7 +109,7 @@ func (n *negotiator) readNonStanza(ctx context.Context) ([]byte, root, error) {
 // keepEarly keeps a stanza that came during negotiation, for delivery once
 // the session is up, within Config.InboundLimit.
 func (n *negotiator) keepEarly(elem []byte) error {
-	n.earlySize += len(elem) + elementOverhead
+	n.earlySize += cap(elem) + elementOverhead
 	if n.earlySize > n.cfg.InboundLimit {
 		return &transport.LimitError{What: "stanzas before the session is up", Limit: n.cfg.InboundLimit}
 	}
@@ -444,7 +444,7 @@ func (n *negotiator) bind(ctx context.Context) (jid.JID, error) {
 		if err != nil {
 			return jid.JID{}, err
 		}
-		return jid.JID{}, &BindError{Err: se}
+		return jid.JID{}, &BindError{Err: redactStanzaError(se, n.redact)}
 	default:
 		return jid.JID{}, &ProtocolError{Step: "bind", Msg: "bind answer of type " + v.Type}
 	}

@@ -9,6 +9,9 @@ import (
 	"github.com/xmppconn/xmppconn/transport"
 )
 
+// closeBound bounds the close of a stream the outbox found dead.
+const closeBound = 2 * time.Second
+
 // writeTimeout bounds one write on the transport; a write that cannot finish
 // in that time means the connection is dead.
 const writeTimeout = 30 * time.Second
@@ -222,7 +225,7 @@ func (o *outbox) waitAndSend(ctx context.Context, s sentStanza) error {
 			o.waiting.Add(-1)
 			return ctx.Err()
 		case <-deadline.C:
-			closeQuietly(tc) // the read loop ends the stream; s waits for the next
+			closeWithin(tc, closeBound) // the read loop ends the stream; s waits for the next
 		}
 		o.waiting.Add(-1)
 	}
@@ -401,7 +404,7 @@ func (o *outbox) writeLocked(elem []byte) error {
 			o.wtimer.Stop()
 		}
 		tc := o.tc
-		o.wtimer = time.AfterFunc(writeTimeout, func() { closeQuietly(tc) })
+		o.wtimer = time.AfterFunc(writeTimeout, func() { closeWithin(tc, closeBound) })
 		o.wtimer.Stop()
 		o.wtc = tc
 	}

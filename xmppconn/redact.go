@@ -54,6 +54,27 @@ func (n *negotiator) redactFailure(fe *auth.FailureError) *auth.FailureError {
 	return fe
 }
 
+// redactText redacts server text the negotiator keeps in an error.
+func (n *negotiator) redactText(s string) string {
+	if n.redact == nil {
+		return s
+	}
+	return n.redact(s)
+}
+
+// redactStanzaError redacts the texts of a stanza error the server sent.
+func redactStanzaError(se *StanzaError, redact func(string) string) *StanzaError {
+	if redact == nil || len(se.Err.Text) == 0 {
+		return se
+	}
+	texts := make(map[string]string, len(se.Err.Text))
+	for lang, t := range se.Err.Text {
+		texts[lang] = redact(t)
+	}
+	se.Err.Text = texts
+	return se
+}
+
 // redactStreamError does the same for the texts of a stream error.
 func redactStreamError(se stream.Error, redact func(string) string) stream.Error {
 	if redact == nil {

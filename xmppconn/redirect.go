@@ -69,7 +69,7 @@ func redirectOf(err error) (redirect, bool) {
 func (c *Connection) follow(rd redirect, current, origin, domain string, hops int) (string, *RedirectRefusedError) {
 	p := c.cfg.Redirect
 	refuse := func(target, reason string) (string, *RedirectRefusedError) {
-		return "", &RedirectRefusedError{Kind: rd.kind, Target: auth.RedactURL(target), Reason: reason, Err: rd.err}
+		return "", &RedirectRefusedError{Kind: rd.kind, Target: c.redact(target), Reason: reason, Err: rd.err}
 	}
 	next, err := redirectTarget(rd, current)
 	if err != nil {
@@ -165,8 +165,8 @@ func (p RedirectConfig) allows(host, domain, origin string) bool {
 // redirectEvent returns the ConnectionRedirected event of a redirect, and
 // logs it.
 func (c *Connection) redirectEvent(rd redirect, target string, followed bool) events.Event {
-	c.log.Debug("xmppconn: redirected", "kind", rd.kind, "target", auth.RedactURL(target), "followed", followed)
-	return events.Redirected{Target: auth.RedactURL(target), Kind: rd.kind, Followed: followed}
+	c.log.Debug("xmppconn: redirected", "kind", rd.kind, "target", c.redact(target), "followed", followed)
+	return events.Redirected{Target: c.redact(target), Kind: rd.kind, Followed: followed}
 }
 
 // emitRedirectLocked reports a redirect; c.mu is held.
@@ -206,7 +206,7 @@ func (c *Connection) liveRedirectLocked(err error) (bool, events.Event, error) {
 	}
 	next, refused := c.follow(rd, current, origin, domain, 0)
 	if refused == nil && c.cfg.Reconnect.Disabled {
-		refused = &RedirectRefusedError{Kind: rd.kind, Target: auth.RedactURL(next), Reason: RedirectReasonDisabled + " (reconnection is off)", Err: err}
+		refused = &RedirectRefusedError{Kind: rd.kind, Target: c.redact(next), Reason: RedirectReasonDisabled + " (reconnection is off)", Err: err}
 	}
 	if refused != nil {
 		return false, c.redirectEvent(rd, refused.Target, false), refused
@@ -268,7 +268,7 @@ func (c *Connection) establishRouted(ctx context.Context, domain string, resume 
 				return tc, nil, refused
 			}
 			if tc != nil {
-				closeQuietly(tc)
+				c.closeQuietly(tc)
 			}
 			hops++
 			endpoint = next
@@ -284,7 +284,7 @@ func (c *Connection) establishRouted(ctx context.Context, domain string, resume 
 				return tc, nil, &TokenError{Reason: refusedReason("the server refused a fresh token as expired", fe), Refusal: fe}
 			}
 			if tc != nil {
-				closeQuietly(tc)
+				c.closeQuietly(tc)
 			}
 			nt, terr := c.tokenFor(ctx)
 			if terr != nil {

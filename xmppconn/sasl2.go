@@ -360,7 +360,7 @@ func (n *negotiator) afterSASL2(ctx context.Context, hdr transport.Header, f fea
 		n.log.Debug("xmppconn: inline resumption failed, fresh session")
 	}
 	if succ.BindFailed != nil {
-		return nil, &BindError{Err: &StanzaError{Err: succ.BindFailed.Error}}
+		return nil, &BindError{Err: redactStanzaError(&StanzaError{Err: succ.BindFailed.Error}, n.redact)}
 	}
 	if succ.Bound != nil {
 		if !plan.bind {
@@ -427,7 +427,7 @@ func (n *negotiator) refuseContinue(ctx context.Context, elem []byte) error {
 	if err := xml.Unmarshal(elem, &v); err != nil {
 		return &ProtocolError{Step: "sasl2", Msg: "malformed continue", Err: err}
 	}
-	ce := &ContinueError{Tasks: v.Tasks, Text: v.Text}
+	ce := &ContinueError{Tasks: v.Tasks, Text: n.redactText(v.Text)}
 	// Best effort: the attempt ends here whatever the server does with it.
 	_ = n.write(ctx, "<abort xmlns='"+nsSASL2+"'><text>no supported task</text></abort>")
 	return ce

@@ -114,7 +114,7 @@ const elementOverhead = 128
 // stops being the live one.
 func (c *Connection) queueInbound(l *link, in inbound) bool {
 	l.backlog.Store(true)
-	start, queued := l.inq.PushWait(in, len(in.elem)+elementOverhead, c.cfg.InboundLimit, l.stop)
+	start, queued := l.inq.PushWait(in, cap(in.elem)+elementOverhead, c.cfg.InboundLimit, l.stop)
 	l.backlog.Store(false)
 	if start {
 		c.loops.Add(1)

@@ -45,7 +45,7 @@ func (c *Connection) detachLocked() *link {
 // a dead stream) within closeQuietly's bound.
 func (c *Connection) release(l *link) {
 	c.exts.down()
-	closeQuietly(l.tc)
+	c.closeQuietly(l.tc)
 }
 
 // releasePolitely is release for Disconnect: the close is bounded by ctx,
@@ -123,6 +123,15 @@ func (c *Connection) lost(l *link, err error) {
 	// The old stream is let go before recovery may bring a new one up. The
 	// caller (the processor, a keepalive check, serve) holds a count.
 	c.spawn(func() { c.recover(ctx, err, st, delay) })
+}
+
+// dropBacklog drops the stanzas that wait for the Handler, and logs how
+// many: Disconnect does not wait for a slow Handler to work through the
+// backlog of a session that is over.
+func (c *Connection) dropBacklog() {
+	if n := c.disp.q.Drop(); n > 0 {
+		c.log.Warn("xmppconn: disconnect dropped stanzas the Handler had not taken", "dropped", n)
+	}
 }
 
 // waitLoops waits until the Connection's goroutines have ended, or ctx
@@ -204,6 +213,7 @@ func (c *Connection) disconnect(ctx context.Context) error {
 			cancel()
 			<-attempt
 		}
+		c.dropBacklog()
 		return c.waitLoops(ctx)
 	}
 	c.closing = true
@@ -231,11 +241,7 @@ func (c *Connection) disconnect(ctx context.Context) error {
 		ccancel()
 	}
 	c.out.reset()
-	if n := c.disp.q.Drop(); n > 0 {
-		// Disconnect does not wait for a slow Handler to work through a
-		// backlog of a session that is over.
-		c.log.Warn("xmppconn: disconnect dropped stanzas the Handler had not taken", "dropped", n)
-	}
+	c.dropBacklog()
 
 	c.mu.Lock()
 	c.releaseSessionLocked()

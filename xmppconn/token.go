@@ -166,11 +166,11 @@ func (c *Connection) resumeNow(ctx context.Context) error {
 	acancel()
 	if err == nil {
 		if err = c.goLive(tc, neg, false); err == nil {
-			closeQuietly(l.tc)
+			c.closeQuietly(l.tc)
 			return nil
 		}
 	}
-	closeQuietly(l.tc)
+	c.closeQuietly(l.tc)
 	status := l.tc.Status()
 	if tc != nil {
 		status = tc.Status()

@@ -64,6 +64,8 @@ type Conn struct {
 	pending map[uint64]*request // sent, response not yet processed
 	arrived map[uint64]*body    // responses waiting for an earlier one
 	readq   [][]byte            // elements for ReadElement
+	readqN  int                 // bytes in readq
+	outN    int                 // bytes in out
 	notify  chan struct{}       // closed and replaced when readq or err changes
 	readers []func()            // NotifyReadable callbacks waiting for readq or err
 	settled chan struct{}       // closed and replaced when a response arrives
@@ -242,7 +244,7 @@ func (c *Conn) create(ctx context.Context) (transport.Header, error) {
 // session: the first long-poll goes out before it returns.
 func (c *Conn) establishLocked(r *request, b *body) error {
 	if b.typ == "terminate" {
-		return terminateError(b)
+		return terminateError(b, c.opts.redact)
 	}
 	if b.sid == "" {
 		return &MalformedError{Reason: "session creation response without sid"}
@@ -304,6 +306,11 @@ func (c *Conn) ReadElement(ctx context.Context) ([]byte, error) {
 			if len(c.readq) == 0 {
 				c.readq = nil
 			}
+			full := c.readqN >= c.queueBound()
+			c.readqN -= len(e)
+			if full && c.readqN < c.queueBound() {
+				c.scheduleLocked() // the polls held back for room go now
+			}
 			c.mu.Unlock()
 			return e, nil
 		case c.err != nil:
@@ -335,18 +342,43 @@ func (c *Conn) WriteElement(ctx context.Context, elem []byte) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch {
-	case c.closed:
-		return transport.ErrClosed
-	case c.err != nil:
-		return c.err
-	case c.state != stateOpen:
-		return errors.New("bosh: write: no session")
+	for {
+		switch {
+		case c.closed:
+			return transport.ErrClosed
+		case c.err != nil:
+			return c.err
+		case c.state != stateOpen:
+			return errors.New("bosh: write: no session")
+		}
+		if c.outN < c.queueBound() {
+			break
+		}
+		// Past the bound the writer waits for the requests to take what
+		// waits: a server that answers nothing slows the client down
+		// instead of growing its queue.
+		settled := c.settled
+		c.mu.Unlock()
+		select {
+		case <-settled:
+		case <-ctx.Done():
+			c.mu.Lock()
+			return ctx.Err()
+		case <-c.ctx.Done():
+		}
+		c.mu.Lock()
 	}
 	c.out = append(c.out, outItem{elem: bytes.Clone(elem)})
+	c.outN += len(elem)
 	c.scheduleLocked()
 	return nil
 }
+
+// queueBound is the most bytes held in each of the Conn's queues, what the
+// server sent and the reader has not taken, and what the writer gave and no
+// request has taken: past it the Conn starts no empty poll, and the writer
+// waits. Twice the bound of one response body.
+func (c *Conn) queueBound() int { return 2 * c.opts.limits.MaxElementSize }
 
 // Close ends the session: it sends a type='terminate' request carrying the
 // elements still queued and an unavailable presence (at once, even when the
@@ -379,7 +411,7 @@ func (c *Conn) Close(ctx context.Context) error {
 			}
 		}
 		payload = append(payload, []byte(unavailable))
-		c.out = nil
+		c.out, c.outN = nil, 0
 		r := c.newRequestLocked(kindTerminate)
 		r.body = payloadBody(r.rid, c.sid, c.ackLocked(r.rid), payload, true)
 		done = make(chan error, 1)
@@ -498,6 +530,9 @@ func (c *Conn) queueLocked(elems [][]byte) {
 		return
 	}
 	c.readq = append(c.readq, elems...)
+	for _, e := range elems {
+		c.readqN += len(e)
+	}
 	c.broadcastLocked()
 }
 
@@ -507,7 +542,7 @@ func (c *Conn) failLocked(err error) {
 		return
 	}
 	c.err = err
-	c.out = nil
+	c.out, c.outN = nil, 0
 	c.cancel()
 	c.stopPollTimerLocked()
 	c.broadcastLocked()

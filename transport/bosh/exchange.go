@@ -150,7 +150,7 @@ func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry retryKin
 		if err != nil {
 			return nil, retryNever, &HTTPError{Status: code}
 		}
-		return nil, retryNever, &transport.RedirectError{Kind: transport.RedirectHTTP, Target: loc.String(), Status: code}
+		return nil, retryNever, &transport.RedirectError{Kind: transport.RedirectHTTP, Target: c.opts.redact.Text(loc.String()), Status: code}
 	case code < 200 || code >= 300:
 		drain(resp.Body)
 		if retryable(code) {

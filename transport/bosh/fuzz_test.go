@@ -225,7 +225,7 @@ func FuzzTerminate(f *testing.F) {
 		if err != nil {
 			return // not a terminate body the session would see
 		}
-		err = terminateError(b)
+		err = terminateError(b, nil)
 		var re *transport.RedirectError
 		if b.condition == ConditionSeeOtherURI && b.uri != "" {
 			if !errors.As(err, &re) || re.Kind != transport.RedirectSeeOtherURI || re.Target != b.uri {

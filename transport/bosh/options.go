@@ -62,6 +62,10 @@ type Options struct {
 	// depth of its children.
 	Limits transport.Limits
 
+	// Redact removes secrets from the server's text the Conn keeps in its
+	// errors (a redirect target); nil: none.
+	Redact transport.Redactor
+
 	// OnResponse, when set, sees the status and headers of every HTTP
 	// response (a Jitsi deployment names its shard in one). It runs on the
 	// request's goroutine: it must not block nor call the Conn, and must not
@@ -91,6 +95,7 @@ type settings struct {
 	backoff     []time.Duration
 	limits      transport.Limits
 	onResponse  func(int, http.Header)
+	redact      transport.Redactor
 }
 
 func (o *Options) settings() settings {
@@ -109,6 +114,7 @@ func (o *Options) settings() settings {
 		limits:  o.Limits.WithDefaults(),
 
 		onResponse: o.OnResponse,
+		redact:     o.Redact,
 	}
 	if s.wait <= 0 {
 		s.wait = DefaultWait

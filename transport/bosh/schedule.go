@@ -63,7 +63,9 @@ func (c *Conn) dispatchLocked() time.Duration {
 			c.startLocked(c.takeLocked())
 			continue
 		}
-		if c.flight >= c.idleTargetLocked() {
+		if c.flight >= c.idleTargetLocked() || c.readqN >= c.queueBound() {
+			// Enough held open, or the reader lags: no new poll brings in
+			// more until it catches up (ReadElement schedules then).
 			return 0
 		}
 		if d := c.pollDelayLocked(); d > 0 {
@@ -107,8 +109,9 @@ func (c *Conn) takeLocked() *request {
 		c.out[i] = outItem{}
 	}
 	c.out = c.out[n:]
+	c.outN -= size
 	if len(c.out) == 0 {
-		c.out = nil
+		c.out, c.outN = nil, 0
 	}
 	return c.payloadRequestLocked(payload)
 }
@@ -201,6 +204,6 @@ func (c *Conn) processLocked(r *request, b *body) {
 	}
 	c.queueLocked(b.children)
 	if b.typ == "terminate" {
-		c.failLocked(terminateError(b))
+		c.failLocked(terminateError(b, c.opts.redact))
 	}
 }

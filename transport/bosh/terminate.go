@@ -115,14 +115,15 @@ func (e *terminated) ServerText() string { return e.err.Text }
 
 // terminateError turns a type='terminate' body into the error ReadElement
 // returns.
-func terminateError(b *body) error {
+func terminateError(b *body, redact transport.Redactor) error {
 	if b.condition == ConditionSeeOtherURI && b.uri != "" {
-		return &transport.RedirectError{Kind: transport.RedirectSeeOtherURI, Target: b.uri}
+		return &transport.RedirectError{Kind: transport.RedirectSeeOtherURI, Target: redact.Text(b.uri)}
 	}
 	e := &TerminateError{Condition: b.condition}
 	if b.streamError != nil {
-		e.StreamError = bytes.Clone(b.streamError)
 		e.StreamCondition, e.Text = streamErrorDetails(b.streamError)
+		e.Text = redact.Text(e.Text)
+		e.StreamError = []byte(redact.Text(string(b.streamError)))
 	}
 	return &terminated{err: e}
 }

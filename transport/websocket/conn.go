@@ -29,6 +29,7 @@ type Conn struct {
 	domain string
 	from   string // the from of <open/>, if any
 	limits transport.Limits
+	redact transport.Redactor // secrets out of the server's text in errors
 
 	tlsState   *tls.ConnectionState
 	httpStatus int
@@ -321,7 +322,7 @@ func (c *Conn) readFailed(ctx context.Context, err error) error {
 	case pingFailed:
 		out = &CloseError{Code: code, Err: errors.New("no pong within the ping interval")}
 	default:
-		out = &CloseError{Code: code, Reason: ce.Reason, Err: err}
+		out = &CloseError{Code: code, Reason: c.redact.Text(ce.Reason), Err: c.redact.Error(err)}
 	}
 	c.setReadErr(out)
 	c.stopPing()
@@ -357,7 +358,7 @@ func (c *Conn) fatal(ctx context.Context, err error, code coder.StatusCode) erro
 func (c *Conn) serverClosed(ctx context.Context, f frame) error {
 	var err error = transport.ErrStreamClosed
 	if f.seeOtherURI != "" {
-		err = &transport.RedirectError{Kind: transport.RedirectSeeOtherURI, Target: f.seeOtherURI}
+		err = &transport.RedirectError{Kind: transport.RedirectSeeOtherURI, Target: c.redact.Text(f.seeOtherURI)}
 	}
 	c.setReadErr(err)
 

@@ -40,6 +40,10 @@ type Options struct {
 	TLSConfig *tls.Config
 	// Limits bounds what the server may send; zero fields mean the defaults.
 	Limits transport.Limits
+
+	// Redact removes secrets from the server's text the Conn keeps in its
+	// errors (a close frame's reason, a redirect target); nil: none.
+	Redact transport.Redactor
 	// From is the from of the <open/> elements, the client's bare JID;
 	// empty: none. RFC 6120 §4.7.1 asks a client to send it on a stream
 	// protected by TLS, and only there: on a ws:// stream it would show the
@@ -103,7 +107,7 @@ func Dial(ctx context.Context, rawURL, domain string, opts *Options) (*Conn, err
 		Subprotocols: []string{Subprotocol},
 	})
 	if err != nil {
-		return nil, dialError(u, shown, resp, err)
+		return nil, dialError(u, shown, resp, err, opts.Redact)
 	}
 
 	if ws.Subprotocol() != Subprotocol {
@@ -114,6 +118,7 @@ func Dial(ctx context.Context, rawURL, domain string, opts *Options) (*Conn, err
 	ws.SetReadLimit(int64(limits.MaxElementSize) + readSlack)
 
 	c := newConn(ws, upgrade.raw, domain, opts.From, limits, resp)
+	c.redact = opts.Redact
 	if opts.PingInterval > 0 {
 		c.startPing(opts.PingInterval)
 	}
@@ -153,7 +158,7 @@ func upgradeClient(opts *Options) (client *http.Client, ownTransport *http.Trans
 }
 
 // dialError turns what coder.Dial returned into one of our errors.
-func dialError(u *url.URL, shown string, resp *http.Response, err error) error {
+func dialError(u *url.URL, shown string, resp *http.Response, err error, redact transport.Redactor) error {
 	if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 			loc := resp.Header.Get("Location")
@@ -164,7 +169,7 @@ func dialError(u *url.URL, shown string, resp *http.Response, err error) error {
 			if perr != nil {
 				return &HandshakeError{Status: resp.StatusCode, Header: resp.Header.Clone(), Err: errors.New("redirect to an invalid Location")}
 			}
-			return &transport.RedirectError{Kind: transport.RedirectHTTP, Target: target.String(), Status: resp.StatusCode}
+			return &transport.RedirectError{Kind: transport.RedirectHTTP, Target: redact.Text(target.String()), Status: resp.StatusCode}
 		}
 		return &HandshakeError{Status: resp.StatusCode, Header: resp.Header.Clone(), Err: scrub(err, u)}
 	}
