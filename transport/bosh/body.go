@@ -197,6 +197,11 @@ const maxCount = 1 << 31
 // parseCount parses a non-negative decimal number, saturated at maxCount.
 func parseCount(s string) (int64, error) {
 	s = strings.TrimSpace(s)
+	// Digits only: ParseUint reports an overflow before it sees a stray
+	// character, which would take "99…9A" for the largest number.
+	if s == "" || strings.Trim(s, "0123456789") != "" {
+		return 0, errors.New("not a decimal number")
+	}
 	n, err := strconv.ParseUint(s, 10, 64)
 	var ne *strconv.NumError
 	if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
