@@ -70,7 +70,11 @@ func TestDisconnectDeadline(t *testing.T) {
 					Drain(ctx, p)
 				},
 			})
-			time.Sleep(100 * time.Millisecond) // the stanzas reach the Handler
+			select { // the stanzas reach the Handler
+			case <-g.entered:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the Handler got no stanza")
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), disconnectDeadline)
 			// The Handler is let go after the bound in any case, so that a
 			// Disconnect that waits for it ends and the test can report it.
@@ -106,8 +110,10 @@ func TestDisconnectDeadline(t *testing.T) {
 		})
 		t.Run("during a Connect the server stalls/"+string(k), func(t *testing.T) {
 			leaks, e := goleakBaseline(), newEnv(t)
+			authed := make(chan struct{})
 			url, stop := e.serve(k, WebSocketOptions{}, BOSHOptions{}, func(ctx context.Context, p Peer) {
 				_, _ = Authenticate(ctx, p, LoginFeatures)
+				close(authed)
 				<-ctx.Done()
 			})
 			c := newClient(t, e, url, withPassword, nil)
@@ -118,7 +124,11 @@ func TestDisconnectDeadline(t *testing.T) {
 			for c.State() != events.StateConnecting && time.Now().Before(deadline) {
 				time.Sleep(time.Millisecond)
 			}
-			time.Sleep(100 * time.Millisecond) // the server has the <auth/>
+			select { // the server had the <auth/>, and stalls now
+			case <-authed:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the server never got the <auth/>")
+			}
 			s.finish(disconnectDeadline)
 			select {
 			case err := <-connected:

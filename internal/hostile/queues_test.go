@@ -84,18 +84,21 @@ var _ xmpp.Handler = handlerFunc(nil)
 // gate is a Handler that holds every stanza until opened, then records the
 // message ids in order.
 type gate struct {
-	open chan struct{}
-	once sync.Once
-	mu   sync.Mutex
-	ids  []int
+	open    chan struct{}
+	once    sync.Once
+	entered chan struct{} // closed at the first stanza the Handler gets
+	enter   sync.Once
+	mu      sync.Mutex
+	ids     []int
 }
 
-func newGate() *gate { return &gate{open: make(chan struct{})} }
+func newGate() *gate { return &gate{open: make(chan struct{}), entered: make(chan struct{})} }
 
 func (g *gate) release() { g.once.Do(func() { close(g.open) }) }
 
 func (g *gate) handler() xmpp.Handler {
 	return handlerFunc(func(_ xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+		g.enter.Do(func() { close(g.entered) })
 		<-g.open
 		for _, a := range start.Attr {
 			if a.Name.Local == "id" && strings.HasPrefix(a.Value, "m") {
