@@ -149,7 +149,10 @@ build:
 # testdata/fuzz). The suite runs twice: with the race detector against
 # Prosody 0.12 (it finds races in our code whichever server answers), then
 # without it against Prosody 13 and ejabberd (XMPPCONN_SERVER picks the
-# servers; docs/servers.md lists how they differ). The fuzz runs are bounded by a count of
+# servers; docs/servers.md lists how they differ). The hostile suite talks to
+# fake servers only and bounds every step to a few hundred milliseconds: it
+# runs once, with the race detector, alone, so that no other test binary
+# takes the cores it times itself on. The fuzz runs are bounded by a count of
 # inputs (a few seconds each here), not by time: with a time bound, Go's
 # fuzz coordinator can report its own deadline as a failure ("context
 # deadline exceeded") when it ends, having found nothing. Override it as
@@ -157,8 +160,9 @@ build:
 FUZZ_INPUTS = 20000x
 test: servers prometheus
 	$(GO) vet ./...
-	XMPPCONN_SERVER=prosody12 $(GO) test -race -count=1 ./...
-	XMPPCONN_SERVER=prosody13,ejabberd $(GO) test -count=1 ./...
+	XMPPCONN_SERVER=prosody12 $(GO) test -race -count=1 $$($(GO) list ./... | grep -v /internal/hostile)
+	$(GO) test -race -count=1 ./internal/hostile
+	XMPPCONN_SERVER=prosody13,ejabberd $(GO) test -count=1 $$($(GO) list ./... | grep -v /internal/hostile)
 	$(GO) test -run='^$$' -fuzz='^FuzzReadToken$$' -fuzztime=$(FUZZ_INPUTS) ./auth
 	$(GO) test -run='^$$' -fuzz='^FuzzParseXRD$$' -fuzztime=$(FUZZ_INPUTS) ./transport
 	$(GO) test -run='^$$' -fuzz='^FuzzParseHostMetaJSON$$' -fuzztime=$(FUZZ_INPUTS) ./transport

@@ -18,6 +18,7 @@ import (
 type session struct {
 	*client
 	t     *testing.T
+	kind  kind
 	url   string
 	stop  func()
 	heap  *heapSampler
@@ -42,7 +43,7 @@ func startSession(t *testing.T, k kind, lc liveCase) *session {
 	t.Helper()
 	leaks := goleak.IgnoreCurrent()
 	e := newEnv(t)
-	heap := sampleHeap(50 * time.Millisecond)
+	heap := baseHeap()
 	var streams atomic.Int32
 	script := func(ctx context.Context, p Peer) {
 		n := int(streams.Add(1))
@@ -55,19 +56,20 @@ func startSession(t *testing.T, k kind, lc liveCase) *session {
 	}
 	url, stop := e.serve(k, lc.ws, lc.bosh, script)
 	c := newClient(t, e, url, lc.login, lc.tweak)
-	s := &session{client: c, t: t, url: url, stop: stop, heap: heap, leaks: leaks}
+	s := &session{client: c, t: t, kind: k, url: url, stop: stop, heap: heap, leaks: leaks}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := c.Connect(ctx); err != nil {
 		s.finish(time.Second)
 		t.Fatalf("Connect: %v", err)
 	}
+	heap.every(50 * time.Millisecond)
 	return s
 }
 
 // finish disconnects within deadline (and checks that Disconnect returned
 // by it), stops the server and makes the checks every case shares: no
-// secret shown, the live heap's growth under heapCeiling, no goroutine
+// secret shown, the live heap's growth under the ceiling, no goroutine
 // left. It returns how long Disconnect took.
 func (s *session) finish(deadline time.Duration) time.Duration {
 	t := s.t
@@ -87,9 +89,7 @@ func (s *session) finish(deadline time.Duration) time.Duration {
 	s.stop()
 	s.CloseIdle()
 	checkNoSecret(t, s.secrets, nil, s.rec.all(), s.logs.String())
-	if growth > heapCeiling {
-		t.Errorf("live heap grew by %.1f MiB during the case, ceiling %d MiB", float64(growth)/(1<<20), heapCeiling>>20)
-	}
+	checkHeap(t, s.kind, growth)
 	goleak.VerifyNone(t, s.leaks)
 	return took
 }

@@ -17,8 +17,9 @@ import (
 )
 
 // A flood is floodBytes of elements of floodElem bytes each (or what
-// floodFor lets through): two and a half times heapCeiling, so that a
-// client that keeps what a flood sends breaks the ceiling, in elements
+// floodFor lets through): two and a half times heapCeiling, more than
+// either ceiling by far, so that a client that keeps what a flood sends
+// breaks it, in elements
 // large enough (4 KiB) for the flood to run in a few seconds under the race
 // detector.
 const (
