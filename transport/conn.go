@@ -38,6 +38,14 @@ type Conn interface {
 	// time returns an error.
 	Close(ctx context.Context) error
 
+	// Abort releases the transport at once without ending the stream: no
+	// <close/>, no terminate, no handshake. The server sees the connection
+	// go as in a network fault, so it keeps a XEP-0198 session for
+	// resumption, which a polite Close would end. A ReadElement blocked at
+	// that time returns an error. It may be called more than once, and
+	// after or during Close.
+	Abort()
+
 	// ConnectionState returns the TLS state of the underlying connection and
 	// true, or false when the transport is not protected by TLS. SASL
 	// channel binding (SCRAM-*-PLUS) uses it.

@@ -72,6 +72,7 @@ func (s *ackingServer) Open(context.Context, bool) (transport.Header, error) {
 }
 func (s *ackingServer) ReadElement(context.Context) ([]byte, error) { return nil, transport.ErrClosed }
 func (s *ackingServer) Close(context.Context) error                 { return nil }
+func (s *ackingServer) Abort()                                      {}
 func (s *ackingServer) ConnectionState() (tls.ConnectionState, bool) {
 	return tls.ConnectionState{}, false
 }

@@ -67,7 +67,6 @@ func BenchmarkConnectBOSH(b *testing.B) {
 	servertest.EachB(b, func(b *testing.B, s *servertest.Server) {
 		for _, mech := range []string{"SCRAM-SHA-1", "SCRAM-SHA-256"} {
 			b.Run(mech, func(b *testing.B) {
-				s.NeedEndpoint(b, servertest.BOSHHTTP)
 				benchConnect(b, s, s.BOSHURL(false), mech)
 			})
 		}
@@ -102,7 +101,6 @@ func BenchmarkThroughput(b *testing.B) { servertest.EachB(b, benchThroughput) }
 func benchThroughput(b *testing.B, s *servertest.Server) {
 	for _, ep := range []servertest.Endpoint{servertest.WS, servertest.BOSHHTTP} {
 		b.Run(ep.Name, func(b *testing.B) {
-			s.NeedEndpoint(b, ep)
 			ctx := context.Background()
 			for _, u := range []string{"tpa", "tpb"} {
 				if err := s.AddUser(ctx, u, u+"-password"); err != nil {
@@ -159,14 +157,12 @@ func benchThroughput(b *testing.B, s *servertest.Server) {
 // session (1 where the server can resume it). On Prosody over BOSH it is 0:
 // its mod_smacks never answers the <resume/> of a BOSH session, so every
 // recovery there is the wait for <resumed/> (Ping.Timeout, 1 s here) and a
-// fresh session after it. BOSH on ejabberd is skipped for now
-// (servertest.BOSHRIDReorder): its logins and resumptions stall at random.
+// fresh session after it.
 func BenchmarkRecoverAfterKill(b *testing.B) { servertest.EachB(b, benchRecoverAfterKill) }
 
 func benchRecoverAfterKill(b *testing.B, s *servertest.Server) {
 	for _, ep := range []servertest.Endpoint{servertest.WS, servertest.BOSHHTTP} {
 		b.Run(ep.Name, func(b *testing.B) {
-			s.NeedEndpoint(b, ep)
 			ctx := context.Background()
 			user, pass := s.NewUser(b)
 			hc := s.HTTPClient()

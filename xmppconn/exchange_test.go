@@ -27,11 +27,13 @@ func fmtEvent(e events.Event) string {
 
 // inbox collects the bodies of the messages a connection receives.
 type inbox struct {
-	mu     sync.Mutex
-	bodies []string
-	want   int
-	done   chan struct{}
-	grew   chan struct{} // closed and replaced at every message
+	mu       sync.Mutex
+	bodies   []string
+	want     int
+	done     chan struct{} // closed once want different messages are in
+	once     sync.Once
+	distinct map[string]bool // the bodies in, each once
+	grew     chan struct{}   // closed and replaced at every message
 }
 
 func newInbox(want int) *inbox {
@@ -70,10 +72,16 @@ func (in *inbox) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElemen
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.bodies = append(in.bodies, msg.Body)
+	if in.distinct == nil {
+		in.distinct = map[string]bool{}
+	}
+	in.distinct[msg.Body] = true
 	close(in.grew)
 	in.grew = make(chan struct{})
-	if len(in.bodies) == in.want {
-		close(in.done)
+	if len(in.distinct) >= in.want {
+		// More may come after (a duplicate): the test that counts them
+		// says so, it does not panic here.
+		in.once.Do(func() { close(in.done) })
 	}
 	return nil
 }
@@ -90,7 +98,6 @@ func testExchange(t *testing.T, s *servertest.Server) {
 	ub, pb := s.NewUser(t)
 	for _, ep := range servertest.Endpoints {
 		t.Run(ep.Name, func(t *testing.T) {
-			s.NeedEndpoint(t, ep)
 			xmpptest.NoLeaks(t)
 			inA, inB := newInbox(n), newInbox(n)
 			mk := func(user, pass string, h xmpp.Handler) *xmppconn.Connection {

@@ -19,12 +19,29 @@ import (
 
 // checkExactly asserts that in holds prefix0 … prefix(n-1), each once, in
 // order.
-func checkExactly(t *testing.T, who string, in *inbox, prefix string, n int) {
+func checkExactly(t *testing.T, who string, in *inbox, prefix string, n int, redelivery bool) {
 	t.Helper()
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	bodies := in.bodies
+	if redelivery {
+		// A repeat of a message already in is the server's redelivery:
+		// count it, and check the first deliveries as usual.
+		seen := map[string]bool{}
+		first := make([]string, 0, len(bodies))
+		for _, b := range bodies {
+			if !seen[b] {
+				seen[b] = true
+				first = append(first, b)
+			}
+		}
+		if repeats := len(bodies) - len(first); repeats > 0 {
+			t.Logf("%s got %d messages twice (the server's redelivery, tolerated here)", who, repeats)
+		}
+		bodies = first
+	}
 	seen := map[string]int{}
-	for _, b := range in.bodies {
+	for _, b := range bodies {
 		seen[b]++
 	}
 	for i := 0; i < n; i++ {
@@ -32,10 +49,10 @@ func checkExactly(t *testing.T, who string, in *inbox, prefix string, n int) {
 			t.Errorf("%s got message %s%d %d times, want once", who, prefix, i, c)
 		}
 	}
-	if len(in.bodies) != n {
-		t.Errorf("%s got %d messages, want %d", who, len(in.bodies), n)
+	if len(bodies) != n {
+		t.Errorf("%s got %d messages, want %d", who, len(bodies), n)
 	}
-	for i, b := range in.bodies {
+	for i, b := range bodies {
 		if b != prefix+strconv.Itoa(i) {
 			t.Errorf("%s: message %d is %q: out of order", who, i, b)
 			break
@@ -54,8 +71,11 @@ type faultScenario struct {
 var (
 	// cutFault: every connection through the proxy is closed. A WebSocket
 	// session goes down and is resumed. BOSH resends the request (same
-	// rid) on a new TCP connection, and the session never goes down on a
-	// server that answers a retransmitted rid (XEP-0124 §14.3).
+	// rid) on a new TCP connection, and the session need not go down on
+	// a server that answers a retransmitted rid (XEP-0124 §14.3); it does
+	// when a ping waits longer than Ping.Timeout meanwhile (the resend
+	// comes after a 500 ms pause, the timeout here is 500 ms), and is
+	// resumed.
 	cutFault = faultScenario{name: "cut", apply: func(t *testing.T, p *faultproxy.Proxy, rec *xmpptest.Recorder, round int) {
 		p.Cut()
 	}}
@@ -85,9 +105,7 @@ var (
 // same full JID), over WebSocket and over BOSH.
 //
 // Over BOSH this needs servertest.BOSHResumption, so the Prosodies are
-// skipped there with the reason; ejabberd is, for now, too
-// (servertest.BOSHRIDReorder: TestIntegrationConsecutiveLogins shows why).
-// Prosody cannot carry a BOSH session through these faults: a cut under load
+// skipped there with the reason; it runs on ejabberd. Prosody cannot carry a BOSH session through these faults: a cut under load
 // makes mod_bosh terminate the session with item-not-found (a held request
 // the cut ended before Prosody answered it is resent with its rid, and
 // Prosody, which stored no answer for it and already took the next rid,
@@ -107,7 +125,6 @@ func testNoLostStanzas(t *testing.T, s *servertest.Server) {
 			if ep.BOSH {
 				s.Need(t, servertest.BOSHResumption)
 			}
-			s.NeedEndpoint(t, ep)
 			xmpptest.NoLeaks(t)
 			start := time.Now()
 			proxy := startProxy(t, s)
@@ -123,9 +140,8 @@ func testNoLostStanzas(t *testing.T, s *servertest.Server) {
 			cfg.Reconnect.AttemptTimeout = 5 * time.Second
 			quickRecovery(&cfg)
 			cfg.Ping.Timeout = 500 * time.Millisecond
-			if testing.Verbose() && os.Getenv("XMPPCONN_TEST_LOG") != "" {
-				cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			}
+			var clientLog xmpptest.Buffer
+			cfg.Logger = slog.New(slog.NewTextHandler(&clientLog, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			bot := xmppconn.New(cfg)
 			rec := xmpptest.Record(bot)
 			if err := bot.Connect(xmpptest.Context(t)); err != nil {
@@ -213,8 +229,14 @@ func testNoLostStanzas(t *testing.T, s *servertest.Server) {
 			botIn.mu.Lock()
 			botIn.bodies = trimEnd(botIn.bodies)
 			botIn.mu.Unlock()
-			checkExactly(t, "bot", botIn, "p", n)
-			checkExactly(t, "peer", peerIn, "b", n)
+			// ejabberd 23.01 over BOSH may deliver some of the peer's
+			// messages twice after a resumption: what sat in the old BOSH
+			// session's output buffer is resent by mod_stream_mgmt, and
+			// routed again by ejabberd_bosh when the old session ends
+			// (bounce_els_from_obuf). Nothing is lost; see docs/servers.md.
+			redelivery := s.Kind == servertest.Ejabberd && ep.BOSH
+			checkExactly(t, "bot", botIn, "p", n, redelivery)
+			checkExactly(t, "peer", peerIn, "b", n, false)
 			if fs := rec.Failures(); len(fs) != 0 {
 				t.Errorf("ConnectionFailed during faults: %v", rec.Names())
 			}
@@ -223,8 +245,14 @@ func testNoLostStanzas(t *testing.T, s *servertest.Server) {
 			}
 			// Every recovery was a resumption of the first session.
 			ests := rec.Of(events.ConnectionEstablished)
-			if len(ests) != ups {
-				t.Errorf("%d ConnectionEstablished, want %d: %v", len(ests), ups, rec.Names())
+			bridged := 0 // faults BOSH may bridge without going down, or not
+			for _, f := range faults {
+				if ep.BOSH && !f.recovers {
+					bridged++
+				}
+			}
+			if len(ests) < ups || len(ests) > ups+bridged {
+				t.Errorf("%d ConnectionEstablished, want %d to %d: %v", len(ests), ups, ups+bridged, rec.Names())
 			}
 			for _, e := range ests[1:] {
 				if est := e.(events.Established); !est.Resumed || est.JID != first.String() {
@@ -232,9 +260,15 @@ func testNoLostStanzas(t *testing.T, s *servertest.Server) {
 				}
 			}
 			t.Logf("%s %s: %d messages each way through %d faults, %d recoveries (all resumed as %s) in %v; events: %v",
-				s, ep.Name, n, len(faults), ups-1, first, time.Since(start).Round(time.Millisecond), rec.Names())
-			if os.Getenv("XMPPCONN_TEST_LOG") != "" {
+				s, ep.Name, n, len(faults), len(ests)-1, first, time.Since(start).Round(time.Millisecond), rec.Names())
+			if t.Failed() {
+				for _, e := range rec.All() {
+					t.Log(fmtEvent(e))
+				}
+			}
+			if os.Getenv("XMPPCONN_TEST_LOG") != "" || t.Failed() {
 				t.Log(s.LogTail(20000))
+				t.Log("--- the bot's log ---\n" + clientLog.String())
 			}
 		})
 	}

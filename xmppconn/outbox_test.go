@@ -28,6 +28,7 @@ func (w *wireRec) Open(context.Context, bool) (transport.Header, error) {
 }
 func (w *wireRec) ReadElement(context.Context) ([]byte, error) { return nil, transport.ErrClosed }
 func (w *wireRec) Close(context.Context) error                 { return nil }
+func (w *wireRec) Abort()                                      {}
 func (w *wireRec) ConnectionState() (tls.ConnectionState, bool) {
 	return tls.ConnectionState{}, false
 }

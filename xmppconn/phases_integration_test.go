@@ -51,7 +51,6 @@ func testIntegrationAttemptPhases(t *testing.T, s *servertest.Server) {
 				Reconnect:   xmppconn.ReconnectConfig{Disabled: true},
 			}
 			if tc.request == xmppconn.PhaseBOSHSession {
-				s.Need(t, servertest.BOSHRIDReorder)
 				// The default client's settings with a pool of its own: a
 				// kept-alive connection would leave out the TCP connection
 				// and the handshake.

@@ -152,7 +152,6 @@ func testRedirectFollowed(t *testing.T, s *servertest.Server) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.target == boshTarget {
-				s.NeedEndpoint(t, servertest.BOSHHTTP)
 			}
 			xmpptest.NoLeaks(t)
 			cfg := xmpptest.ServerConfig(t, s, tc.start(t))

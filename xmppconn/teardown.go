@@ -48,6 +48,16 @@ func (c *Connection) release(l *link) {
 	c.closeQuietly(l.tc)
 }
 
+// abandon is release for a stream whose session recovery means to resume:
+// the transport is aborted, not closed. A polite close (the <close/>, the
+// BOSH terminate) would end the XEP-0198 session at the server whenever it
+// reached it: a link that was only slow (pings late, a BOSH request
+// between its tries) is still there to carry it.
+func (c *Connection) abandon(l *link) {
+	c.exts.down()
+	l.tc.Abort()
+}
+
 // releasePolitely is release for Disconnect: the close is bounded by ctx,
 // and its error returned.
 func (c *Connection) releasePolitely(ctx context.Context, l *link) error {
@@ -118,7 +128,7 @@ func (c *Connection) lost(l *link, err error) {
 	c.cancel = cancel
 	c.mu.Unlock()
 	c.log.Debug("xmppconn: session lost, recovering", "err", err, "next_delay", delay)
-	c.release(l)
+	c.abandon(l)
 	c.out.down()
 	// The old stream is let go before recovery may bring a new one up. The
 	// caller (the processor, a keepalive check, serve) holds a count.

@@ -18,6 +18,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 )
 
 // testExporter serves an exporter of the modules in yamlConfig (none:
@@ -244,7 +246,7 @@ func TestExporterCommand(t *testing.T) {
 		}
 	}
 
-	var stderr syncBuffer
+	var stderr xmpptest.Buffer
 	ctx, interrupt := context.WithCancel(context.Background())
 	defer interrupt()
 	done := make(chan int, 1)

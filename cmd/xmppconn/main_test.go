@@ -98,9 +98,6 @@ func testProbeJSON(t *testing.T, s *servertest.Server) {
 		{"bosh", s.BOSHURL(true), "bosh_session"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.name == "bosh" {
-				s.Need(t, servertest.BOSHRIDReorder)
-			}
 			code, stdout, stderr := runProbe(t, env, "probe", "--json", "--ca-file", s.CAFile,
 				"--jid", user+"@"+s.Domain, "--password-env", "XMPP_PW", tc.url)
 			if code != exitOK {

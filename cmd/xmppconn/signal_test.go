@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/xmppconn/xmppconn/internal/servertest"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 )
 
 // buildCLI builds the xmppconn binary into dir for tests that need a real
@@ -40,7 +41,7 @@ func TestWatchSIGTERM(t *testing.T) {
 
 func testWatchSIGTERM(t *testing.T, s *servertest.Server, bin string) {
 	user, pass := s.NewUser(t)
-	var out syncBuffer
+	var out xmpptest.Buffer
 	var errOut bytes.Buffer
 	cmd := exec.Command(bin, "watch", "--json", "--jid", user+"@"+s.Domain, "--password-env", "PW", "--allow-plain", s.WebSocketURL(false))
 	cmd.Env = append(os.Environ(), "PW="+pass)

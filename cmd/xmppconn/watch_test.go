@@ -1,36 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/xmppconn/xmppconn/internal/servertest"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 )
 
-// syncBuffer is a bytes.Buffer safe for the event goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // waitOutput waits until out holds n occurrences of substr.
-func waitOutput(t *testing.T, out *syncBuffer, substr string, n int) {
+func waitOutput(t *testing.T, out *xmpptest.Buffer, substr string, n int) {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for strings.Count(out.String(), substr) < n {
@@ -48,7 +29,7 @@ func TestWatchStaysConnected(t *testing.T) { servertest.Each(t, testWatchStaysCo
 
 func testWatchStaysConnected(t *testing.T, s *servertest.Server) {
 	user, pass := s.NewUser(t)
-	var out, errOut syncBuffer
+	var out, errOut xmpptest.Buffer
 	ctx, interrupt := context.WithCancel(context.Background())
 	defer interrupt()
 	done := make(chan int, 1)

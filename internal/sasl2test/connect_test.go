@@ -66,7 +66,6 @@ func testSASL2Mechanisms(t *testing.T, s *servertest.Server) {
 	for _, ep := range endpoints {
 		for _, mech := range []string{"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "ANONYMOUS"} {
 			t.Run(ep.name+"/"+mech, func(t *testing.T) {
-				ep.need(t, s)
 				noLeaks(t)
 				cfg, tp := config(t, s, ep.url(s))
 				wantBare := user + "@" + s.Domain
@@ -145,7 +144,6 @@ func testSASL2ExplicitResource(t *testing.T, s *servertest.Server) {
 	user, pass := s.NewUser(t)
 	for _, ep := range endpoints {
 		t.Run(ep.name, func(t *testing.T) {
-			ep.need(t, s)
 			noLeaks(t)
 			cfg, tp := config(t, s, ep.url(s))
 			cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
@@ -176,7 +174,6 @@ func testSASL2WrongPassword(t *testing.T, s *servertest.Server) {
 	user, pass := s.NewUser(t)
 	for _, ep := range endpoints {
 		t.Run(ep.name, func(t *testing.T) {
-			ep.need(t, s)
 			noLeaks(t)
 			cfg, tp := config(t, s, ep.url(s))
 			wrong := pass + "-wrong"

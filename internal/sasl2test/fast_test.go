@@ -1,7 +1,6 @@
 package sasl2test_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -10,7 +9,6 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,34 +17,17 @@ import (
 	"github.com/xmppconn/xmppconn/auth"
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/servertest"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
-// logBuffer keeps a Connection's debug logs.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // fastConfig returns the Config of a login of user over ep with the token
 // store, the stream header naming the account, and debug logs kept.
-func fastConfig(t *testing.T, s *servertest.Server, ep endpoint, user, pass string, store auth.FASTStore) (xmppconn.Config, *tap, *logBuffer) {
+func fastConfig(t *testing.T, s *servertest.Server, ep endpoint, user, pass string, store auth.FASTStore) (xmppconn.Config, *tap, *xmpptest.Buffer) {
 	cfg, tp := configFrom(t, s, ep.url(s), user+"@"+s.Domain)
 	cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
 	cfg.SASL2.FAST.Store = store
-	logs := &logBuffer{}
+	logs := &xmpptest.Buffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	return cfg, tp, logs
 }
@@ -99,7 +80,7 @@ func tokenOf(t *testing.T, store auth.FASTStore, account string) auth.FASTToken 
 }
 
 // noSecret fails the test if the logs, the events or an error show secret.
-func noSecret(t *testing.T, secret string, logs *logBuffer, rec *recorder, errs ...error) {
+func noSecret(t *testing.T, secret string, logs *xmpptest.Buffer, rec *recorder, errs ...error) {
 	t.Helper()
 	if secret == "" {
 		return
@@ -131,7 +112,6 @@ func testFAST(t *testing.T, s *servertest.Server) {
 	account := user + "@" + s.Domain
 	for _, ep := range endpoints {
 		t.Run(ep.name, func(t *testing.T) {
-			ep.need(t, s)
 			noLeaks(t)
 			store := auth.NewMemoryFASTStore()
 

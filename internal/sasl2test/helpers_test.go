@@ -44,15 +44,6 @@ func (ep endpoint) transport() string {
 	return "ws"
 }
 
-// need skips a BOSH endpoint on a server where the client's BOSH logins
-// stall at random for now (see servertest.BOSHRIDReorder).
-func (ep endpoint) need(t *testing.T, s *servertest.Server) {
-	t.Helper()
-	if ep.bosh {
-		s.Need(t, servertest.BOSHRIDReorder)
-	}
-}
-
 // noLeaks fails the test if it leaves goroutines behind.
 func noLeaks(t *testing.T) {
 	opt := goleak.IgnoreCurrent()

@@ -61,7 +61,6 @@ func testSASL2ResumeInline(t *testing.T, s *servertest.Server) {
 	userB, passB := s.NewUser(t)
 	for _, ep := range endpoints {
 		t.Run(ep.name, func(t *testing.T) {
-			ep.need(t, s)
 			noLeaks(t)
 			back := comebackOf(s, ep.transport())
 			cfgA, tp := config(t, s, ep.url(s))

@@ -112,9 +112,6 @@ func testRoundTrips(t *testing.T, s *servertest.Server) {
 			path = "sasl2"
 		}
 		t.Run(tc.ep+"/"+path+"/"+tc.mech, func(t *testing.T) {
-			if tc.ep == "bosh" {
-				s.Need(t, servertest.BOSHRIDReorder)
-			}
 			t.Parallel() // leaks are checked once for the package (servertest.Main)
 			want := tc.want
 			if !s.Has(servertest.SASL2) {
@@ -145,9 +142,6 @@ func testResumeRoundTrips(t *testing.T, s *servertest.Server) {
 	user, pass := s.NewUser(t)
 	for _, ep := range []string{"ws", "bosh"} {
 		t.Run(ep, func(t *testing.T) {
-			if ep == "bosh" {
-				s.Need(t, servertest.BOSHRIDReorder)
-			}
 			t.Parallel() // leaks are checked once for the package (servertest.Main)
 			want := comebackOf(s, ep)
 			rawURL := s.WebSocketURL(false)

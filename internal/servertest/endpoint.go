@@ -1,9 +1,6 @@
 package servertest
 
-import (
-	"net/url"
-	"testing"
-)
+import "net/url"
 
 // Endpoint is one way a client reaches a server of the matrix: WebSocket
 // (RFC 7395) or BOSH (XEP-0206), over TLS or not. Every kind serves the same
@@ -53,13 +50,4 @@ func (e Endpoint) Transport() string {
 		return "bosh"
 	}
 	return "websocket"
-}
-
-// NeedEndpoint skips the test, with the reason, when the client cannot use
-// endpoint e on s reliably: BOSH on a server that lacks BOSHRIDReorder.
-func (s *Server) NeedEndpoint(t testing.TB, e Endpoint) {
-	t.Helper()
-	if e.BOSH {
-		s.Need(t, BOSHRIDReorder)
-	}
 }

@@ -28,16 +28,6 @@ const (
 	// BOSHResumption: a XEP-0198 session that lost its BOSH connection can
 	// be resumed on a new BOSH session.
 	BOSHResumption Feature = "BOSH resumption"
-	// BOSHRIDReorder: a BOSH request that arrives before the one whose rid
-	// precedes it is taken up once that one has come (XEP-0124 §14.2),
-	// whatever that one holds. Two requests that leave the client together
-	// travel on two connections, so the server may read them in either
-	// order, even when the client writes them in rid order (as
-	// transport/bosh does). On a server without this the client's BOSH
-	// logins stall at random: Server.NeedEndpoint skips BOSH there, and
-	// xmppconn's TestIntegrationConsecutiveLogins, which runs everywhere,
-	// fails until the client avoids the case.
-	BOSHRIDReorder Feature = "BOSH rid reordering"
 )
 
 // missing says, per feature, which kinds lack it and why.
@@ -55,9 +45,6 @@ var missing = map[Feature]map[Kind]string{
 	BOSHResumption: {
 		Prosody12: "Prosody 0.12.3's mod_smacks crashes resuming a BOSH session (session.rawsend is nil) and never answers",
 		Prosody13: "Prosody 13.0.1's mod_smacks crashes resuming a BOSH session (session.rawsend is nil) and never answers",
-	},
-	BOSHRIDReorder: {
-		Ejabberd: "ejabberd 23.01 queues rid N+2 when it reads it before rid N+1, then holds an empty N+1 until its wait ends without taking N+2 up; the client's requests can still be read so, rid order on the wire notwithstanding: BOSH logins stall at random (see xmppconn's TestIntegrationConsecutiveLogins)",
 	},
 }
 

@@ -91,6 +91,9 @@ func (f *FakeConn) Close(ctx context.Context) error {
 	return nil
 }
 
+// Abort implements transport.Conn: for the fake, the same as Close.
+func (f *FakeConn) Abort() { _ = f.Close(context.Background()) }
+
 // ConnectionState implements transport.Conn: no TLS.
 func (f *FakeConn) ConnectionState() (tls.ConnectionState, bool) { return tls.ConnectionState{}, false }
 

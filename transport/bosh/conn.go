@@ -80,12 +80,17 @@ type Conn struct {
 	status   transport.Status
 	tlsState *tls.ConnectionState
 
-	// Rid order on the wire (order.go): lastWritten is closed once the
-	// request with rid nextRID-1 has been written, nil before the first
-	// request; untraced is set once a try got an answer without httptrace's
-	// GotConn, from a RoundTripper that does not report its writes.
-	lastWritten chan struct{}
+	// Rid order at the connection manager (order.go): lastRead is closed
+	// once the request with rid nextRID-1 counts as read, nil before the
+	// first request; untraced is set once a try got an answer without
+	// httptrace's GotConn, from a RoundTripper that does not report its
+	// writes. unread is set when a response brings elements, at
+	// deliveredAt, and cleared when the reader has taken them all and waits
+	// for more: until then no empty poll starts (schedule.go).
+	lastRead    chan struct{}
 	untraced    atomic.Bool
+	unread      bool
+	deliveredAt time.Time
 }
 
 var (
@@ -321,6 +326,7 @@ func (c *Conn) ReadElement(ctx context.Context) ([]byte, error) {
 			c.mu.Unlock()
 			return nil, errors.New("bosh: read: session not opened")
 		}
+		c.readerWaitsLocked()
 		ch := c.notify
 		c.mu.Unlock()
 		select {
@@ -400,6 +406,11 @@ func (c *Conn) Close(ctx context.Context) error {
 		return nil
 	}
 	c.waitSlotLocked(ctx)
+	if c.closed { // Abort came while we waited
+		c.mu.Unlock()
+		<-c.closeDone
+		return nil
+	}
 	c.closed = true
 	c.broadcastLocked()
 	var done chan error
@@ -446,6 +457,27 @@ func (c *Conn) Close(ctx context.Context) error {
 		return fmt.Errorf("bosh: close: %w", err)
 	}
 	return nil
+}
+
+// Abort ends the Conn at once without a terminate request: the requests
+// under way are cancelled (their connections closed), and the server's
+// session lives on until its inactivity timeout, so a XEP-0198 session can
+// be resumed on a new one. It waits for the Conn's goroutines to end, which
+// cancelled requests do at once.
+func (c *Conn) Abort() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		c.cancel() // a Close under way stops waiting for its terminate
+		return
+	}
+	c.closed = true
+	c.broadcastLocked()
+	c.stopPollTimerLocked()
+	c.mu.Unlock()
+	c.cancel()
+	c.wg.Wait()
+	close(c.closeDone)
 }
 
 // waitSlotLocked waits, bounded by ctx and closeTimeout, until fewer than
@@ -533,6 +565,7 @@ func (c *Conn) queueLocked(elems [][]byte) {
 	for _, e := range elems {
 		c.readqN += len(e)
 	}
+	c.unread, c.deliveredAt = true, c.clock.Now()
 	c.broadcastLocked()
 }
 
@@ -557,6 +590,7 @@ func (c *Conn) NotifyReadable(f func()) {
 		return
 	}
 	c.readers = append(c.readers, f)
+	c.readerWaitsLocked()
 }
 
 // readableLocked reports whether ReadElement would return at once.

@@ -9,14 +9,20 @@
 // knows nothing of SASL, resource binding, events or reconnection: those
 // belong to the session layer, which works the same over WebSocket.
 //
-// Requests reach the wire in rid order, as XEP-0124 lets a connection
-// manager expect (ejabberd stalls otherwise): no request is written before
-// every request with a lower rid has been written whole to its connection,
-// as net/http reports through net/http/httptrace. A retransmission of a
-// request already written goes at once; a request whose try failed before it
-// was written holds the higher rids until a try of it is. Each request's
-// body is written after its headers, in a second write, for net/http to
-// report the request written only once all of it is on the connection.
+// Requests reach the connection manager in rid order, as XEP-0124 lets it
+// expect (ejabberd stalls otherwise). Two requests started together travel
+// on two connections and may be read in either order, so no request is
+// written before the one with the rid just below counts as read: answered,
+// or written whole to its connection (as net/http reports through
+// net/http/httptrace) 20 ms before. A long-poll written long ago lets the
+// next request go at once. After a response with elements, the next empty
+// long-poll waits for the reader to take them all (at most 20 ms), so that
+// what the reader writes in answer goes first: during a login no two
+// requests are ever under way together. A retransmission of a request
+// already written goes at once; a request whose try failed before it was
+// written holds the higher rids until a try of it is. Each request's body is
+// written after its headers, in a second write, for net/http to report the
+// request written only once all of it is on the connection.
 //
 // Every number the server chooses in its session creation response is
 // clamped to a documented range (see Params): wait and hold to what was

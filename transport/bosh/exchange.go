@@ -82,14 +82,14 @@ func kicked(r *request) bool {
 	}
 }
 
-// attempt sends r once, after the request below it has been written. retry
+// attempt sends r once, once the request below it counts as read. retry
 // tells whether a failure may be retried with the same rid: network errors,
 // timeouts, 5xx, a cut body, a recoverable binding error. A certificate that
 // failed verification, HTTP 3xx, the other 4xx and bad bodies end the
 // session.
 func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry retryKind, err error) {
-	// Requests reach the wire in rid order (order.go): wait for the one
-	// below, before the request timeout starts.
+	// Requests reach the connection manager in rid order (order.go): wait
+	// for the one below, before the request timeout starts.
 	if err := r.awaitTurn(ctx); err != nil {
 		return nil, retryNever, err
 	}
@@ -138,6 +138,7 @@ func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry retryKin
 	}
 	defer resp.Body.Close()
 	r.markWritten() // answered: the server has it
+	r.markRead()
 	if !tt.gotConn.Load() {
 		c.untraced.Store(true)
 	}

@@ -14,6 +14,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -59,6 +60,13 @@ type fakeConfig struct {
 	// wire order is the order in which the fake's own client (options)
 	// started the last write of each request on its connections.
 	StrictOrder bool
+	// ReadJitter delays the reading of each request by a random time
+	// below it, after its bytes came: two requests that arrive close
+	// together may be read in either order, as ejabberd's processes may
+	// read them from two connections. With StrictOrder the fake then
+	// stalls when it reads the first transmission of a rid after that of a
+	// higher one, whatever their order on the wire.
+	ReadJitter time.Duration
 }
 
 // fakeRequest is one HTTP request as the fake received it.
@@ -131,6 +139,7 @@ type fakeServer struct {
 	reported  bool              // a response with 'report' was sent
 	firstWire map[uint64]uint64 // StrictOrder: wire position of each rid's first arrival
 	stall     string            // StrictOrder: why the fake stalled; "" while it has not
+	maxRead   uint64            // StrictOrder with ReadJitter: the highest rid read
 }
 
 // reportSeen is true for requests after the first answer with 'report'; it
@@ -261,11 +270,20 @@ func (c *wireConn) Write(p []byte) (int, error) {
 }
 
 // checkOrderLocked records where the first transmission of req's rid was on
-// the wire and stalls the fake when it was out of rid order with another
-// first transmission. Retransmissions may come after higher rids: the
+// the wire (with ReadJitter: when it was read) and stalls the fake when it
+// was out of rid order with another first transmission. Retransmissions may come after higher rids: the
 // server has seen their rid before.
 func (f *fakeServer) checkOrderLocked(req *fakeRequest) {
 	if req.Attempt != 1 || f.stall != "" {
+		return
+	}
+	if f.cfg.ReadJitter > 0 {
+		if req.RID < f.maxRead {
+			f.stall = fmt.Sprintf("rid %d was read before rid %d", f.maxRead, req.RID)
+			close(f.stalled)
+			f.changedLocked()
+		}
+		f.maxRead = max(f.maxRead, req.RID)
 		return
 	}
 	for rid, at := range f.firstWire {
@@ -387,6 +405,9 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Header = r.Header.Clone()
+	if f.cfg.ReadJitter > 0 {
+		time.Sleep(rand.N(f.cfg.ReadJitter))
+	}
 	terminate := req.Attrs["type"] == "terminate"
 	if f.wire != nil {
 		req.Wire = f.wire.at(r.RemoteAddr)

@@ -30,15 +30,27 @@ func normalize(body []byte, base uint64) string {
 
 // TestGoldenTranscript records the requests of a short session: creation, a
 // restart, one message, terminate. The server holds one request at a time
-// (hold='1', requests='2'), so every rid and ack is deterministic.
+// (hold='1', requests='2'), and the clock stands still, so the long-poll
+// leaves only when the test says the reader waits: every rid and ack is
+// deterministic.
 func TestGoldenTranscript(t *testing.T) {
 	f := newFakeServer(t, fakeConfig{}, false)
-	c := openFake(t, f, nil)
+	c := dialFake(t, f, nil)
+	c.clock = newFakeClock()
+	if _, err := c.Open(testCtx(t), false); err != nil {
+		t.Fatal(err)
+	}
 	mustRead(t, c) // features, in the creation response
 	if _, err := c.Open(testCtx(t), true); err != nil {
 		t.Fatal(err)
 	}
 	mustRead(t, c) // features after the restart
+	// The reader waits for more: the long-poll leaves, and the server
+	// holds it.
+	c.mu.Lock()
+	c.readerWaitsLocked()
+	c.mu.Unlock()
+	f.awaitHeld(1)
 	mustWrite(t, c, "<message xmlns='jabber:client' to='room@conference.example.com' type='groupchat' id='m1'><body>hello &amp; welcome</body></message>")
 	f.awaitReceived(1)
 	f.awaitHeld(1)

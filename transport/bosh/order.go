@@ -6,32 +6,49 @@ import (
 	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
-// Requests reach the wire in rid order.
+// Requests reach the connection manager in rid order.
 //
 // XEP-0124 §14 lets a connection manager rely on it, and some do: ejabberd
-// answers neither request when rid N+1 arrives before rid N. Each request
-// travels on its own HTTP exchange, often on its own connection, so two
-// requests started together can arrive in either order; right after session
-// creation the first long-poll (N) and the SASL <auth/> (N+1) leave together,
-// and the <auth/> wins whenever the poll has to dial a connection while the
-// <auth/> takes the kept-alive one.
+// queues a request that comes before the one with the rid just below it,
+// and when that one then comes and has nothing to answer yet (an empty
+// long-poll, or a stanza nobody answers), it holds it without taking the
+// queued one up, until its wait ends. Each request travels on its own HTTP
+// exchange, often on its own connection, so two requests started together
+// can arrive in either order: even written to the wire in rid order, they
+// are read from two connections, by two of the server's processes.
 //
-// The rule: no try of a request starts (takes a connection, writes a byte)
-// before the request with the rid just below has been written whole to its
-// connection. By induction every lower rid has been written by then.
+// Two rules keep them apart:
 //
-//   - "Written" is what httptrace's WroteRequest reports without an error,
-//     once every byte has been handed to the connection (see wireBody), or an
-//     answer to a try (the server has the request).
+//   - No try of a request starts (takes a connection, writes a byte) before
+//     the request with the rid just below counts as read by the connection
+//     manager: it was answered, or it was written whole to its connection
+//     readGrace ago (by then the server has read what reached it whole on
+//     loopback or a LAN many times over). By induction every lower rid
+//     counts as read by then. A request written long ago (the long-poll the
+//     server holds) lets the next one go at once; only a request that
+//     follows a fresh one within readGrace waits, for the rest of it.
+//   - An empty poll waits for the reader (schedule.go): after a response
+//     with elements, the next long-poll starts once the reader has taken
+//     them all and is waiting for more, or pollGrace after they came. What
+//     the reader writes in answer (the next step of a login) then goes
+//     first, as the request that holds the session open, instead of
+//     following a poll that just left. During a login no two requests are
+//     ever under way together.
+//
+// Written is what httptrace's WroteRequest reports without an error, once
+// every byte has been handed to the connection (see wireBody), or an answer
+// to a try:
+//
 //   - A retransmission of a request written once needs no turn: the server
 //     has seen that rid (or will report its loss), and the higher rids are
 //     out already. A request whose try failed before it was written (a dial
 //     error, a refused connection) has not been written: the requests above
 //     it keep waiting, through its backoff, until a try of it is. It never
-//     waits itself, since the request below it was written before its first
-//     try started.
+//     waits itself, since the request below it counted as read before its
+//     first try started.
 //   - A try that fails writing on a kept-alive connection the server has
 //     just closed is not written: net/http sends it again on a new
 //     connection, or exchange does, at once (retryAtOnce), the requests
@@ -44,23 +61,29 @@ import (
 //   - An http.RoundTripper that does not report to httptrace (no GotConn on
 //     a try that got an answer), such as a test double, cannot tell when it
 //     has written: from then on a request counts as written when its try
-//     starts, which keeps only the order in which the tries start.
+//     starts.
 //
 // The wait is bounded by the session: a request that is never written fails
 // after its tries, which ends the session and cancels every wait.
 
-// writeOrder is the part of a request that keeps the rid order on the wire.
+// readGrace is how long after a request was written whole it counts as read
+// by the connection manager, when no answer told so sooner.
+const readGrace = 20 * time.Millisecond
+
+// writeOrder is the part of a request that keeps the rid order.
 type writeOrder struct {
-	// after is closed once the request with the rid just below has been
-	// written; nil for the first request of the session.
+	// after is closed once the request with the rid just below counts as
+	// read; nil for the first request of the session.
 	after <-chan struct{}
-	// written is closed once a try of this request has been written whole.
-	written     chan struct{}
+	// read is closed once this request counts as read: answered, or
+	// written readGrace ago.
+	read        chan struct{}
+	readOnce    sync.Once
 	writtenOnce sync.Once
 }
 
-// awaitTurn blocks until r may be written: until the request below it has
-// been written, or ctx is done.
+// awaitTurn blocks until r may be written: until the request below it
+// counts as read, or ctx is done.
 func (r *request) awaitTurn(ctx context.Context) error {
 	if r.after == nil {
 		return nil
@@ -73,13 +96,22 @@ func (r *request) awaitTurn(ctx context.Context) error {
 	}
 }
 
-// markWritten records that a try of r has been written whole, which lets
-// the request above it go.
+// markWritten records that a try of r has been written whole: readGrace
+// later it counts as read.
 func (r *request) markWritten() {
-	if r.written == nil {
+	if r.read == nil {
 		return
 	}
-	r.writtenOnce.Do(func() { close(r.written) })
+	r.writtenOnce.Do(func() { time.AfterFunc(readGrace, r.markRead) })
+}
+
+// markRead records that r counts as read by the connection manager, which
+// lets the request above it go.
+func (r *request) markRead() {
+	if r.read == nil {
+		return
+	}
+	r.readOnce.Do(func() { close(r.read) })
 }
 
 // wireBody is a request body of a type net/http does not know. Over

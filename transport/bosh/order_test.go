@@ -36,12 +36,14 @@ func loginReply(payload string) []string {
 // when requests go out in order; a stall cuts it short anyway.
 const loginBound = 5 * time.Second
 
-// strictLogin runs one login against a fresh StrictOrder fake: session
-// creation, SASL at once (the client's first long-poll and the <auth/> leave
-// together, the race ejabberd stalls on), restart, bind, close. It returns
-// an error when the fake stalled or a step failed.
-func strictLogin(t *testing.T) error {
-	f := newFakeServer(t, fakeConfig{StrictOrder: true, Reply: loginReply}, false)
+// strictLogin runs one login against a fresh StrictOrder fake with the
+// given ReadJitter: session creation, SASL at once (the client's first
+// long-poll and the <auth/> could leave together, the race ejabberd stalls
+// on), restart, bind; then, the session up, the reader waits for more (the
+// long-poll leaves) and a message follows at once; close. It returns an
+// error when the fake stalled or a step failed.
+func strictLogin(t *testing.T, jitter time.Duration) error {
+	f := newFakeServer(t, fakeConfig{StrictOrder: true, Reply: loginReply, ReadJitter: jitter}, false)
 	defer f.close()
 	ctx, cancel := context.WithTimeout(context.Background(), loginBound)
 	defer cancel()
@@ -99,6 +101,15 @@ func strictLogin(t *testing.T) error {
 	if string(e) != boundElem {
 		return fmt.Errorf("read %s, want %s", e, boundElem)
 	}
+	// What a reader blocked in ReadElement does, without the goroutine:
+	// the long-poll leaves now, and the message right behind it.
+	c.mu.Lock()
+	c.readerWaitsLocked()
+	c.mu.Unlock()
+	if err := c.WriteElement(ctx, []byte(msg1)); err != nil {
+		return stalled("message", err)
+	}
+	f.awaitReceived(1)
 	if err := c.Close(ctx); err != nil {
 		return stalled("close", err)
 	}
@@ -119,7 +130,30 @@ func TestLoginsInRIDOrder(t *testing.T) {
 	start := time.Now()
 	var failed []string
 	for i := range logins {
-		if err := strictLogin(t); err != nil {
+		if err := strictLogin(t, 0); err != nil {
+			failed = append(failed, fmt.Sprintf("login %d: %v", i, err))
+		}
+	}
+	t.Logf("%d logins in %v, %d failed", logins, time.Since(start).Round(time.Millisecond), len(failed))
+	if len(failed) > 0 {
+		t.Errorf("%d of %d logins failed; the first ones:\n%s", len(failed), logins, strings.Join(failed[:min(len(failed), 5)], "\n"))
+	}
+}
+
+// TestLoginsReadInRIDOrder runs logins against a connection manager that,
+// like ejabberd, stalls once it reads a rid before a lower one, and reads
+// each request up to 10 ms after it came, so that two requests sent
+// together are read in either order however they were written. During the
+// login no two requests leave together (the long-poll waits for the
+// reader, and the answer the reader writes goes instead); afterwards a
+// message that follows the long-poll at once waits until the poll counts as
+// read (readGrace, 20 ms, after it was written).
+func TestLoginsReadInRIDOrder(t *testing.T) {
+	const logins = 100
+	start := time.Now()
+	var failed []string
+	for i := range logins {
+		if err := strictLogin(t, 10*time.Millisecond); err != nil {
 			failed = append(failed, fmt.Sprintf("login %d: %v", i, err))
 		}
 	}
@@ -178,6 +212,12 @@ func TestUnwrittenRequestHoldsNext(t *testing.T) {
 		if _, err := c.Open(testCtx(t), false); err != nil {
 			t.Fatal(err)
 		}
+		mustRead(t, c) // the features
+		// The reader waits for more: the long-poll leaves (its first try
+		// fails), and the <auth/> right behind it.
+		c.mu.Lock()
+		c.readerWaitsLocked()
+		c.mu.Unlock()
 		mustWrite(t, c, authElem)
 		ctx, cancel := context.WithTimeout(context.Background(), loginBound)
 		go func() {
@@ -187,11 +227,9 @@ func TestUnwrittenRequestHoldsNext(t *testing.T) {
 			case <-ctx.Done():
 			}
 		}()
-		for range 2 {
-			if _, err := c.ReadElement(ctx); err != nil {
-				cancel()
-				t.Fatalf("run %d: ReadElement: %v (stall: %q)", i, err, f.Stall())
-			}
+		if _, err := c.ReadElement(ctx); err != nil { // the <success/>
+			cancel()
+			t.Fatalf("run %d: ReadElement: %v (stall: %q)", i, err, f.Stall())
 		}
 		cancel()
 		reqs := byRID(f.Requests())

@@ -41,18 +41,18 @@ type request struct {
 	kick          chan struct{}
 	cancelAttempt context.CancelFunc
 
-	writeOrder // rid order on the wire (order.go)
+	writeOrder // rid order at the connection manager (order.go)
 }
 
 // newRequestLocked allocates the next rid for a request of this kind; the
 // caller sets its body. rids increase by one per request and are never
-// reused; the request waits for the one allocated before it to be written
-// before it goes on the wire.
+// reused; the request waits for the one allocated before it to count as
+// read by the connection manager before it goes on the wire.
 func (c *Conn) newRequestLocked(kind requestKind) *request {
 	r := &request{rid: c.nextRID, kind: kind, kick: make(chan struct{}, 1)}
-	r.after = c.lastWritten
-	r.written = make(chan struct{})
-	c.lastWritten = r.written
+	r.after = c.lastRead
+	r.read = make(chan struct{})
+	c.lastRead = r.read
 	c.nextRID++
 	return r
 }

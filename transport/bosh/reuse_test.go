@@ -99,9 +99,9 @@ func TestExchangeResendsStaleWrite(t *testing.T) {
 		}
 		if !fresh {
 			select {
-			case <-r.written:
+			case <-r.read:
 			default:
-				t.Error("the resent request is not marked written")
+				t.Error("the resent request, answered, does not count as read")
 			}
 		}
 		c.cancel()

@@ -68,7 +68,7 @@ func (c *Conn) dispatchLocked() time.Duration {
 			// more until it catches up (ReadElement schedules then).
 			return 0
 		}
-		if d := c.pollDelayLocked(); d > 0 {
+		if d := max(c.pollDelayLocked(), c.readerDelayLocked()); d > 0 {
 			return d
 		}
 		c.startLocked(c.payloadRequestLocked(nil))
@@ -84,6 +84,31 @@ func (c *Conn) pollDelayLocked() time.Duration {
 		return 0
 	}
 	return c.lastSent.Add(max(c.params.Polling, minPollInterval)).Sub(c.clock.Now())
+}
+
+// pollGrace bounds how long an empty poll waits for the reader to take the
+// elements of the last response (order.go): a reader that lags, or an
+// application that reads nothing, must not leave the server without a
+// request to push on.
+const pollGrace = 20 * time.Millisecond
+
+// readerDelayLocked returns how long an empty request must wait for the
+// reader: until it has taken every element that came and waits for more,
+// at most pollGrace after they came. What it writes meanwhile goes first.
+func (c *Conn) readerDelayLocked() time.Duration {
+	if !c.unread {
+		return 0
+	}
+	return c.deliveredAt.Add(pollGrace).Sub(c.clock.Now())
+}
+
+// readerWaitsLocked records that the reader has taken everything and waits
+// for more: the poll held back for it may go.
+func (c *Conn) readerWaitsLocked() {
+	if c.unread && len(c.readq) == 0 {
+		c.unread = false
+		c.scheduleLocked()
+	}
 }
 
 // takeLocked builds the next request from the queue: a restart alone, or

@@ -222,7 +222,8 @@ func TestPollingPace(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustRead(t, c)
-	f.awaitRequests(2) // creation, first poll (answered empty)
+	clk.Advance(pollGrace) // the reader took the features and writes nothing
+	f.awaitRequests(2)     // creation, first poll (answered empty)
 	if d := clk.awaitTimer(t); d != 5*time.Second {
 		t.Errorf("next poll in %v, want 5s", d)
 	}

@@ -226,7 +226,9 @@ func TestSessionRIDSequence(t *testing.T) {
 			t.Errorf("rid %d sent %d times without a failure", r.RID, r.Attempt)
 		}
 	}
-	if len(reqs) < 7 {
+	// Each message goes in a request of its own (the long-poll waits for
+	// a reader, which the test is not between its reads).
+	if len(reqs) < 6 {
 		t.Errorf("only %d requests for 5 round trips", len(reqs))
 	}
 }

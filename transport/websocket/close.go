@@ -54,6 +54,24 @@ func (c *Conn) Close(ctx context.Context) error {
 	return err
 }
 
+// Abort cuts the connection at once: no <close/>, no close handshake. The
+// server sees a connection lost, and keeps a XEP-0198 session for
+// resumption.
+func (c *Conn) Abort() {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		c.kill() // a Close under way stops waiting for the server
+		return
+	}
+	c.closing = true
+	c.mu.Unlock()
+	defer close(c.closed)
+	c.stopPing()
+	c.kill()
+	c.setReadErr(transport.ErrClosed)
+}
+
 // closeStream sends our <close/> if due and waits (bounded by ctx) for the
 // server's, reading it itself when no ReadElement is running.
 func (c *Conn) closeStream(ctx context.Context) error {

@@ -111,7 +111,6 @@ func testShardMove(t *testing.T, s *servertest.Server) {
 	for _, ep := range endpoints {
 		for _, tc := range cases {
 			t.Run(ep.Name+"/"+tc.name, func(t *testing.T) {
-				s.NeedEndpoint(t, ep)
 				xmpptest.NoLeaks(t)
 				p := newShardProxy(t, s, "shard-1")
 				cfg := xmppconn.Config{URL: p.url(ep.URL(s)), Domain: s.Domain}
