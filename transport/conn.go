@@ -69,6 +69,17 @@ type ReadNotifier interface {
 	NotifyReadable(f func())
 }
 
+// Negotiator is implemented by a Conn that paces itself differently once the
+// stream is negotiated. Negotiated tells it that the session is live: BOSH
+// then sends its next long-poll as soon as a response came (XEP-0124 §10),
+// so that the server always holds a request to push on (Prosody drops a
+// stream error it has no held request for); during negotiation the
+// long-poll waits for the reader's answer, which keeps two requests from
+// reaching the server together.
+type Negotiator interface {
+	Negotiated()
+}
+
 // Header holds the attributes of a stream header sent by the server.
 type Header struct {
 	ID      string // stream id (for BOSH, the sid)

@@ -64,6 +64,9 @@ func (c *Connection) handleCounted() {
 // startLink starts the loops of a stream that just became the live one:
 // its first read and its keepalive.
 func (c *Connection) startLink(l *link) {
+	if n, ok := l.tc.(transport.Negotiator); ok {
+		n.Negotiated()
+	}
 	c.startRead(l)
 	c.armKeepalive(l)
 }

@@ -213,6 +213,12 @@ func (n *negotiator) bindSession(ctx context.Context, hdr transport.Header, f fe
 	if err != nil {
 		return nil, err
 	}
+	// The session exists: what follows needs no answer before it goes
+	// live. Over BOSH the long-poll leaves now, ahead of the <enable/>, so
+	// that the server answers on it and keeps a request to push on.
+	if nt, ok := n.conn.(transport.Negotiator); ok {
+		nt.Negotiated()
+	}
 	sm := f.SM != nil && !n.cfg.StreamManagement.Disabled
 	if sm {
 		// Sent right behind the bind result, without waiting for <enabled/>:

@@ -86,16 +86,19 @@ type Conn struct {
 	// httptrace's GotConn, from a RoundTripper that does not report its
 	// writes. unread is set when a response brings elements, at
 	// deliveredAt, and cleared when the reader has taken them all and waits
-	// for more: until then no empty poll starts (schedule.go).
+	// for more: until then, during negotiation, no empty poll starts
+	// (schedule.go).
 	lastRead    chan struct{}
 	untraced    atomic.Bool
 	unread      bool
 	deliveredAt time.Time
+	live        bool // Negotiated was called: polls wait for no reader
 }
 
 var (
 	_ transport.Conn         = (*Conn)(nil)
 	_ transport.ReadNotifier = (*Conn)(nil)
+	_ transport.Negotiator   = (*Conn)(nil)
 )
 
 type connState int

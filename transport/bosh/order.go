@@ -30,13 +30,18 @@ import (
 //     counts as read by then. A request written long ago (the long-poll the
 //     server holds) lets the next one go at once; only a request that
 //     follows a fresh one within readGrace waits, for the rest of it.
-//   - An empty poll waits for the reader (schedule.go): after a response
-//     with elements, the next long-poll starts once the reader has taken
-//     them all and is waiting for more, or pollGrace after they came. What
-//     the reader writes in answer (the next step of a login) then goes
-//     first, as the request that holds the session open, instead of
-//     following a poll that just left. During a login no two requests are
-//     ever under way together.
+//   - During negotiation an empty poll waits for the reader (schedule.go):
+//     after a response with elements, the next long-poll starts once the
+//     reader has taken them all and is waiting for more, or pollGrace after
+//     they came. What the reader writes in answer (the next step of a
+//     login) then goes first, as the request that holds the session open,
+//     instead of following a poll that just left: during a login no two
+//     requests are ever under way together, and no step waits readGrace.
+//     Once the session is live (Negotiated) the long-poll goes out as soon
+//     as a response came, as XEP-0124 §10 asks: a server must hold a
+//     request to push on (Prosody drops a stream error when it holds
+//     none), and an answer that follows the fresh poll waits the rest of
+//     readGrace.
 //
 // Written is what httptrace's WroteRequest reports without an error, once
 // every byte has been handed to the connection (see wireBody), or an answer

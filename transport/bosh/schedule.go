@@ -95,8 +95,10 @@ const pollGrace = 20 * time.Millisecond
 // readerDelayLocked returns how long an empty request must wait for the
 // reader: until it has taken every element that came and waits for more,
 // at most pollGrace after they came. What it writes meanwhile goes first.
+// Once the stream is negotiated (Negotiated) the long-poll waits no more:
+// the server must hold a request to push on.
 func (c *Conn) readerDelayLocked() time.Duration {
-	if !c.unread {
+	if !c.unread || c.live {
 		return 0
 	}
 	return c.deliveredAt.Add(pollGrace).Sub(c.clock.Now())
@@ -230,5 +232,16 @@ func (c *Conn) processLocked(r *request, b *body) {
 	c.queueLocked(b.children)
 	if b.typ == "terminate" {
 		c.failLocked(terminateError(b, c.opts.redact))
+	}
+}
+
+// Negotiated implements transport.Negotiator: the session is live, and
+// the long-poll no longer waits for the reader (readerDelayLocked).
+func (c *Conn) Negotiated() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.live {
+		c.live = true
+		c.scheduleLocked()
 	}
 }
