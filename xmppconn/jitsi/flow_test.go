@@ -574,7 +574,7 @@ func TestJitsiJoinRoomArguments(t *testing.T) {
 }
 
 // TestJitsiEventPayloads pins the types, strings and JSON keys of the events
-// the Jitsi semantics emit, against ../shared/design.md.
+// the Jitsi semantics emit, as the events package documents them.
 func TestJitsiEventPayloads(t *testing.T) {
 	xmpptest.NoLeaks(t)
 	c, rec, f := jitsiConn(t, pushFrom, nil)
