@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -58,48 +57,27 @@ func checkIdle(t *testing.T, label string, rss, heap float64, target int) {
 }
 
 // memUsage is one reading of the process's memory after a full collection.
-type memUsage struct {
-	rss, heap, stack uint64
-	spans            uint64 // heap spans in use: the objects plus the free room in their spans
-	goroutines       int
-}
+type memUsage = xmpptest.Mem
 
-// readMem collects garbage, returns freed memory to the OS and reads RSS
-// (from /proc/self/statm), the Go heap in use (objects) and goroutine stacks.
+// readMem reads the process's memory; it skips the test where
+// /proc/self/statm cannot be read.
 func readMem(t testing.TB) memUsage {
 	t.Helper()
-	for range 4 {
-		runtime.GC()
-	}
-	debug.FreeOSMemory()
-	data, err := os.ReadFile("/proc/self/statm")
+	m, err := xmpptest.ReadMem()
 	if err != nil {
-		t.Skipf("no /proc/self/statm: %v", err)
+		t.Skipf("no memory reading: %v", err)
 	}
-	f := strings.Fields(string(data))
-	pages, err := strconv.ParseUint(f[1], 10, 64)
-	if err != nil {
-		t.Fatalf("statm: %v", err)
-	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return memUsage{
-		rss:        pages * uint64(os.Getpagesize()),
-		heap:       ms.HeapAlloc,
-		spans:      ms.HeapInuse,
-		stack:      ms.StackInuse,
-		goroutines: runtime.NumGoroutine(),
-	}
+	return m
 }
 
 // perSession reports and returns the cost of one session between two readings.
 func perSession(t testing.TB, label string, n int, before, after memUsage) (rss, heap float64) {
 	t.Helper()
-	rss = float64(int64(after.rss)-int64(before.rss)) / float64(n)
-	heap = float64(int64(after.heap)-int64(before.heap)) / float64(n)
-	stack := float64(int64(after.stack)-int64(before.stack)) / float64(n)
-	spans := float64(int64(after.spans)-int64(before.spans)) / float64(n)
-	g := float64(after.goroutines-before.goroutines) / float64(n)
+	rss = float64(int64(after.RSS)-int64(before.RSS)) / float64(n)
+	heap = float64(int64(after.Heap)-int64(before.Heap)) / float64(n)
+	stack := float64(int64(after.Stack)-int64(before.Stack)) / float64(n)
+	spans := float64(int64(after.Spans)-int64(before.Spans)) / float64(n)
+	g := float64(after.Goroutines-before.Goroutines) / float64(n)
 	t.Logf("%s: %d idle sessions: RSS %.1f KiB/session, Go heap %.1f KiB/session (spans in use %.1f), stacks %.1f KiB/session, %.1f goroutines/session",
 		label, n, rss/1024, heap/1024, spans/1024, stack/1024, g)
 	return rss, heap
@@ -142,25 +120,7 @@ func holdSessions(t *testing.T, n int, cfg func(i int) xmppconn.Config) (before,
 	close(work)
 	wg.Wait()
 	close(errs)
-	t.Cleanup(func() {
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 32)
-		for _, c := range conns {
-			if c == nil {
-				continue
-			}
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				defer cancel()
-				_ = c.Disconnect(dctx)
-			}()
-		}
-		wg.Wait()
-	})
+	t.Cleanup(func() { xmpptest.DisconnectAll(conns, 30*time.Second) })
 	for err := range errs {
 		t.Fatal(err)
 	}

@@ -2,10 +2,7 @@ package xmppconn_test
 
 import (
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +27,7 @@ func TestIntegrationAttemptPhases(t *testing.T) {
 
 func testIntegrationAttemptPhases(t *testing.T, s *servertest.Server) {
 	user, pass := s.NewUser(t)
-	caExpiry := certExpiry(t, s.CAFile)
+	caExpiry := s.CAExpiry
 	for _, tc := range []struct {
 		name, url string
 		secure    bool
@@ -128,24 +125,6 @@ func testIntegrationAttemptPhases(t *testing.T, s *servertest.Server) {
 			}
 		})
 	}
-}
-
-// certExpiry returns the NotAfter of the first certificate in a PEM file.
-func certExpiry(t *testing.T, file string) time.Time {
-	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		t.Fatalf("%s: no PEM block", file)
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert.NotAfter
 }
 
 // describeAttempt is a one-line account of an attempt for test logs.

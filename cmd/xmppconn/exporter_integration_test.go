@@ -1,14 +1,10 @@
 package main
 
 import (
-	"crypto/x509"
-	"encoding/pem"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	dto "github.com/prometheus/client_model/go"
 
@@ -63,7 +59,7 @@ func TestExporterProbe(t *testing.T) { servertest.Each(t, testExporterProbe) }
 func testExporterProbe(t *testing.T, s *servertest.Server) {
 	user, pass := s.NewUser(t)
 	_, base := testExporter(t, exporterModules(s, user), map[string]string{"PW": pass, "WRONG_PW": pass + "-wrong"}, 4)
-	caExpiry := pemExpiry(t, s.CAFile)
+	caExpiry := s.CAExpiry
 	for _, tc := range []struct {
 		name, target, request string
 		secure                bool
@@ -183,22 +179,4 @@ VirtualHost "nopush.localhost"
 			}
 		}
 	})
-}
-
-// pemExpiry returns the NotAfter of the first certificate of a PEM file.
-func pemExpiry(t *testing.T, file string) time.Time {
-	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		t.Fatalf("%s holds no PEM block", file)
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert.NotAfter
 }

@@ -26,10 +26,11 @@ type certFiles struct {
 }
 
 // writeCerts generates a throwaway CA and a server certificate signed by it
-// (ECDSA P-256, SANs localhost and 127.0.0.1) and writes them as PEM into dir.
+// (ECDSA P-256, SANs localhost and 127.0.0.1), writes them as PEM into dir
+// and returns the CA.
 // The server files are named after the host so that Prosody's certificate
 // directory lookup finds them too.
-func writeCerts(dir string, now time.Time) (certFiles, *x509.CertPool, error) {
+func writeCerts(dir string, now time.Time) (certFiles, *x509.Certificate, error) {
 	files := certFiles{
 		CAFile:   dir + "/ca.pem",
 		CertFile: dir + "/localhost.crt",
@@ -103,9 +104,7 @@ func writeCerts(dir string, now time.Time) (certFiles, *x509.CertPool, error) {
 			return files, nil, fmt.Errorf("servertest: write certificate: %w", err)
 		}
 	}
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	return files, pool, nil
+	return files, ca, nil
 }
 
 // serial returns a random 128-bit certificate serial number.

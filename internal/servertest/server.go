@@ -51,6 +51,9 @@ type Server struct {
 
 	Dir    string // temporary directory: configuration, data, certificates, modules, logs
 	CAFile string // PEM of the CA that signs the HTTPS certificate (SANs localhost, 127.0.0.1)
+	// CAExpiry is the CA's NotAfter, the earliest expiry of the chain
+	// the server presents (its own certificate expires at the same time).
+	CAExpiry time.Time
 
 	flavor    flavor
 	grace     time.Duration // Stop's wait between SIGTERM and SIGKILL
@@ -164,12 +167,13 @@ func (s *Server) prepare() error {
 			return fmt.Errorf("servertest: start: %w", err)
 		}
 	}
-	files, pool, err := writeCerts(certs, time.Now())
+	files, ca, err := writeCerts(certs, time.Now())
 	if err != nil {
 		return err
 	}
-	s.CAFile = files.CAFile
-	s.pool = pool
+	s.CAFile, s.CAExpiry = files.CAFile, ca.NotAfter
+	s.pool = x509.NewCertPool()
+	s.pool.AddCert(ca)
 	s.transport = http.DefaultTransport.(*http.Transport).Clone()
 	s.transport.Proxy = nil
 	s.transport.TLSClientConfig = s.TLSConfig()

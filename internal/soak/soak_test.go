@@ -8,8 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +23,7 @@ import (
 	"github.com/xmppconn/xmppconn/events"
 	"github.com/xmppconn/xmppconn/internal/faultproxy"
 	"github.com/xmppconn/xmppconn/internal/servertest"
+	"github.com/xmppconn/xmppconn/internal/xmpptest"
 	"github.com/xmppconn/xmppconn/xmppconn"
 )
 
@@ -57,22 +56,11 @@ type sample struct {
 	cuts, resumed, new  int64
 }
 
-// readProcess collects garbage, returns freed memory to the OS and reads
-// goroutines, heap in use (objects) and RSS.
+// readProcess reads goroutines, heap in use (objects) and RSS (0 where
+// /proc/self/statm cannot be read).
 func readProcess() (goroutines int, heap, rss uint64) {
-	for range 2 {
-		runtime.GC()
-	}
-	debug.FreeOSMemory()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	if data, err := os.ReadFile("/proc/self/statm"); err == nil {
-		if f := strings.Fields(string(data)); len(f) > 1 {
-			pages, _ := strconv.ParseUint(f[1], 10, 64)
-			rss = pages * uint64(os.Getpagesize())
-		}
-	}
-	return runtime.NumGoroutine(), ms.HeapAlloc, rss
+	m, _ := xmpptest.ReadMem()
+	return m.Goroutines, m.Heap, m.RSS
 }
 
 // ledger keeps which messages were sent and which arrived, by sender and
@@ -242,22 +230,7 @@ func TestSoak(t *testing.T) {
 		})
 		conns[i] = c
 	}
-	t.Cleanup(func() {
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 32)
-		for _, c := range conns {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				_ = c.Disconnect(dctx)
-			}()
-		}
-		wg.Wait()
-	})
+	t.Cleanup(func() { xmpptest.DisconnectAll(conns, 10*time.Second) })
 
 	// Connect, 8 at a time.
 	start := time.Now()
