@@ -64,6 +64,8 @@ func (c *Connection) handleCounted() {
 // startLink starts the loops of a stream that just became the live one:
 // its first read and its keepalive.
 func (c *Connection) startLink(l *link) {
+	// The negotiator said so after a bind; a resumed stream, or one bound
+	// inline by SASL2, hears it here (a second call does nothing).
 	if n, ok := l.tc.(transport.Negotiator); ok {
 		n.Negotiated()
 	}
