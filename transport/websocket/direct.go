@@ -97,7 +97,7 @@ func (t *directTransport) handshake(ctx context.Context, req *http.Request, conn
 	if trace != nil && trace.GotConn != nil {
 		trace.GotConn(httptrace.GotConnInfo{Conn: conn})
 	}
-	if err := req.Write(conn); err != nil {
+	if err := writeUpgrade(conn, req); err != nil {
 		return nil, ctxErr(ctx, err)
 	}
 	br := bufio.NewReaderSize(conn, upgradeBufferSize)

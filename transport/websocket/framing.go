@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"strings"
 
+	"github.com/xmppconn/xmppconn/internal/xmlframe"
 	"github.com/xmppconn/xmppconn/transport"
 )
 
@@ -54,9 +55,13 @@ func classify(elem []byte) frame {
 	if !bytes.Contains(elem, []byte(NS)) {
 		return f
 	}
-	tok, err := xml.NewDecoder(bytes.NewReader(elem)).Token()
-	start, ok := tok.(xml.StartElement)
-	if err != nil || !ok || start.Name.Space != NS {
+	start, ok := xmlframe.StartTag(elem)
+	if !ok {
+		tok, err := xml.NewDecoder(bytes.NewReader(elem)).Token()
+		start, ok = tok.(xml.StartElement)
+		ok = ok && err == nil
+	}
+	if !ok || start.Name.Space != NS {
 		return f
 	}
 	switch start.Name.Local {
