@@ -114,9 +114,9 @@ func (c *Connection) runAttempt(ctx context.Context, resume *resumeReq, resource
 	rec := c.beginAttempt()
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	timer := time.AfterFunc(c.cfg.Reconnect.AttemptTimeout, func() { cancel(ErrAttemptTimeout) })
+	bound := c.bounds.add(c.cfg.Reconnect.AttemptTimeout, func() { cancel(ErrAttemptTimeout) })
 	tc, neg, err := c.establish(actx, resume, resource)
-	inTime := timer.Stop()
+	inTime := bound.remove()
 	if err == nil && !inTime {
 		// Up just as the bound ran out: the attempt is over all the same.
 		err = context.Cause(actx)
@@ -155,8 +155,9 @@ func (c *Connection) domain() (string, error) {
 // dialBounded dials within twice Config.Ping.Timeout (steps.go).
 func (c *Connection) dialBounded(ctx context.Context, rawURL, domain string) (transport.Conn, error) {
 	bound := 2 * c.cfg.Ping.Timeout
-	dctx, cancel := context.WithTimeout(ctx, bound)
+	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer c.bounds.add(bound, cancel).remove()
 	tc, err := c.dial(dctx, rawURL, domain)
 	if err != nil && ctx.Err() == nil && dctx.Err() != nil {
 		err = &NoAnswerError{Step: "dial", Waiting: "connection", Bound: bound}
@@ -263,7 +264,7 @@ func (c *Connection) negotiateOnce(ctx context.Context, rawURL, domain string, c
 	if err != nil {
 		return nil, nil, err
 	}
-	n := &negotiator{conn: tc, cfg: cfg, domain: domain, resource: resource, resume: resume, stepTO: c.cfg.Ping.Timeout, redact: c.redact, log: c.log, agentID: c.agentID, rec: rec, fast: &c.fast}
+	n := &negotiator{conn: tc, cfg: cfg, domain: domain, resource: resource, resume: resume, stepTO: c.cfg.Ping.Timeout, redact: c.redact, log: c.log, agentID: c.agentID, rec: rec, fast: &c.fast, features: &c.features, bounds: &c.bounds, jids: &c.jids}
 	neg, err := n.run(ctx)
 	if err != nil {
 		return tc, nil, err

@@ -45,7 +45,7 @@ type Connection struct {
 
 	// loops counts the Connection's goroutines; Disconnect and Connect wait
 	// for them (goroutines.go lists them all).
-	loops sync.WaitGroup
+	loops loopGroup
 
 	sendMu     sync.Mutex    // makes Send's queue check and encoding one step
 	out        outbox        // the outbound path, across streams
@@ -56,8 +56,11 @@ type Connection struct {
 	// sasl2Broken is set once the server left SASL2 unanswered: RFC 6120
 	// SASL from then on (sasl2_fallback.go).
 	sasl2Broken atomic.Bool
-	fast        fastState   // the XEP-0484 token held (fast.go)
-	keysHeld    atomic.Bool // the SCRAM key cache is held (scramkeys.go)
+	fast        fastState    // the XEP-0484 token held (fast.go)
+	features    featuresMemo // the last stream features (featuresmemo.go)
+	bounds      deadlines    // of the attempts and their waits (deadlines.go)
+	jids        jidMemo      // the account's and the bound JID (jidmemo.go)
+	keysHeld    atomic.Bool  // the SCRAM key cache is held (scramkeys.go)
 
 	// route is the endpoint and token in use (redirect.go, token.go); it
 	// has its own lock.
@@ -73,6 +76,7 @@ type Connection struct {
 func New(cfg Config) *Connection {
 	cfg = cfg.withDefaults()
 	c := &Connection{cfg: cfg, agentID: newUserAgentID()}
+	c.bounds.tick = cfg.Ping.Timeout
 	c.log = slog.New(redactingHandler{next: cfg.Logger.Handler(), redact: c.redact})
 	store := cfg.SASL2.FAST.Store
 	if cfg.SASL2.FAST.Disabled {

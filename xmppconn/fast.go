@@ -5,8 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/xmppconn/xmppconn/auth"
 )
 
@@ -195,7 +193,7 @@ func (n *negotiator) fastPlan(f *sasl2Feature, pol auth.Policy) sasl2FAST {
 		n.cfg.Credentials.Anonymous() || n.cfg.Token != nil {
 		return sasl2FAST{}
 	}
-	account, err := jid.New(n.cfg.Credentials.Username, n.domain, "")
+	account, err := n.jids.new(n.cfg.Credentials.Username, n.domain, "")
 	if err != nil {
 		return sasl2FAST{}
 	}

@@ -1,6 +1,11 @@
 package xmppconn
 
-import "github.com/xmppconn/xmppconn/transport"
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/xmppconn/xmppconn/transport"
+)
 
 // The goroutines of a Connection, all counted in c.loops so that Connect
 // and Disconnect can wait until none is left. Each is started by spawn (or,
@@ -83,3 +88,29 @@ func (c *Connection) startRead(l *link) {
 	}
 	go c.readCounted(l)
 }
+
+// loopGroup counts the Connection's goroutines: a sync.WaitGroup that also
+// tells, without a goroutine of its own, that none is left (the usual case
+// when Connect starts).
+type loopGroup struct {
+	wg sync.WaitGroup
+	n  atomic.Int64
+}
+
+// Add counts delta more goroutines.
+func (g *loopGroup) Add(delta int) {
+	g.n.Add(int64(delta))
+	g.wg.Add(delta)
+}
+
+// Done counts one goroutine less.
+func (g *loopGroup) Done() {
+	g.wg.Done()
+	g.n.Add(-1)
+}
+
+// Wait waits until none is left.
+func (g *loopGroup) Wait() { g.wg.Wait() }
+
+// idle reports whether none is left.
+func (g *loopGroup) idle() bool { return g.n.Load() == 0 }

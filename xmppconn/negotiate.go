@@ -72,6 +72,9 @@ type negotiator struct {
 	earlySize int        // bytes of early, with the overhead of each
 	agentID   string     // the SASL2 user agent id of the Connection
 	fast      *fastState // the Connection's XEP-0484 token; nil: no FAST
+	features  *featuresMemo
+	bounds    *deadlines // the Connection's, for within (steps.go)
+	jids      *jidMemo   // the Connection's; nil: no memo
 
 	// rec records the attempt's phases and what the server offered
 	// (phases.go); a nil one records nothing.
@@ -146,8 +149,8 @@ func (n *negotiator) readFeatures(ctx context.Context) (features, error) {
 	if !r.is(nsStream, "features") {
 		return features{}, &ProtocolError{Step: "features", Msg: "expected <stream:features/>, got <" + r.Name.Local + "/>"}
 	}
-	var f features
-	if err := xml.Unmarshal(elem, &f); err != nil {
+	f, err := n.features.decode(elem)
+	if err != nil {
 		return features{}, &ProtocolError{Step: "features", Msg: "malformed features", Err: err}
 	}
 	return f, nil

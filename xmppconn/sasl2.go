@@ -9,7 +9,6 @@ import (
 	"errors"
 	"strings"
 
-	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
 	"github.com/xmppconn/xmppconn/auth"
@@ -316,8 +315,8 @@ func (n *negotiator) sasl2Exchange(ctx context.Context, ex *auth.Exchange, plan 
 			}
 			what = "<response/>"
 		case "success":
-			var succ sasl2Success
-			if err := xml.Unmarshal(elem, &succ); err != nil {
+			succ, err := decodeSuccess(elem)
+			if err != nil {
 				return nil, &ProtocolError{Step: "sasl2", Msg: "malformed success", Err: err}
 			}
 			var data []byte
@@ -329,7 +328,7 @@ func (n *negotiator) sasl2Exchange(ctx context.Context, ex *auth.Exchange, plan 
 			if err := ex.Finish(data); err != nil {
 				return nil, err
 			}
-			return &succ, nil
+			return succ, nil
 		case "failure":
 			fe, err := auth.ParseFailure(elem)
 			if err != nil {
@@ -366,7 +365,7 @@ func (n *negotiator) afterSASL2(ctx context.Context, hdr transport.Header, f fea
 		if !plan.bind {
 			return nil, &ProtocolError{Step: "sasl2", Msg: "server bound a resource the client did not ask for"}
 		}
-		j, err := jid.Parse(succ.AuthzID)
+		j, err := n.jids.parse(succ.AuthzID)
 		if err != nil {
 			return nil, &ProtocolError{Step: "sasl2", Msg: "malformed success: invalid authorization identifier", Err: err}
 		}

@@ -22,8 +22,9 @@ func within[T any](ctx context.Context, n *negotiator, step, waiting string, rea
 	if n.stepTO <= 0 {
 		return read(ctx)
 	}
-	rctx, cancel := context.WithTimeout(ctx, n.stepTO)
+	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer n.bounds.add(n.stepTO, cancel).remove()
 	v, err := read(rctx)
 	if err != nil && ctx.Err() == nil && rctx.Err() != nil {
 		err = &NoAnswerError{Step: step, Waiting: waiting, Bound: n.stepTO}

@@ -147,6 +147,9 @@ func (c *Connection) dropBacklog() {
 // waitLoops waits until the Connection's goroutines have ended, or ctx
 // ends.
 func (c *Connection) waitLoops(ctx context.Context) error {
+	if c.loops.idle() {
+		return nil // no goroutine to start for the wait
+	}
 	done := make(chan struct{})
 	go func() {
 		c.loops.Wait()
