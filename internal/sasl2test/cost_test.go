@@ -35,9 +35,11 @@ func cpuTime() time.Duration {
 // when it cannot resume: a full SCRAM-SHA-1 login (PBKDF2 with the server's
 // 10,000 iterations), the same login with the SCRAM keys cached, and an
 // XEP-0484 FAST login with a stored token, and for reference a PLAIN login
-// (no cryptography: the floor); over WebSocket and BOSH, against
+// (no cryptography: the floor), and over WebSocket bareLogin, the least a
+// Go program does for the same round trips; over WebSocket and BOSH, against
 // a Prosody 13 of its own that stores SCRAM keys (internal_hashed) and
-// offers FAST. Each sample is a new Connection from Connect to CONNECTED;
+// offers FAST. Each variant is one Connection, disconnected and connected
+// again, as a bot reconnects; each sample is one Connect, to CONNECTED, and
 // client CPU is getrusage of this process over that span. The variants run
 // interleaved, the first of each round rotating, and the test reports the
 // medians and their ratios to the full login. What a login costs above the
@@ -61,15 +63,18 @@ func TestReconnectCost(t *testing.T) {
 			name       string
 			mech       string // of the password login
 			fast, keys bool
+			bare       bool // bareLogin, WebSocket only
 		}
 		// PLAIN costs the client no cryptography: what is left of a login
 		// when authentication costs nothing (the transport, XMPP, the
 		// Connection), the floor under FAST and the key cache.
 		variants := []variant{
-			{"full login", "SCRAM-SHA-1", false, false},
-			{"key cache", "SCRAM-SHA-1", false, true},
-			{"FAST", "SCRAM-SHA-1", true, false},
-			{"PLAIN", "PLAIN", false, false},
+			{"full login", "SCRAM-SHA-1", false, false, false},
+			{"key cache", "SCRAM-SHA-1", false, true, false},
+			{"FAST", "SCRAM-SHA-1", true, false, false},
+			{"PLAIN", "PLAIN", false, false, false},
+			// The least any Go program does for the same round trips.
+			{"bare", "PLAIN", false, false, true},
 		}
 		cache := auth.NewSCRAMKeyCache()
 		cache.Hold()
@@ -78,7 +83,15 @@ func TestReconnectCost(t *testing.T) {
 
 		for _, ep := range []endpoint{endpoints[0], endpoints[2]} {
 			t.Run(ep.name, func(t *testing.T) {
-				connect := func(v variant) (cpu, wall time.Duration) {
+				// One Connection per variant, connected again and again as
+				// a bot reconnects.
+				conns := make(map[string]*xmppconn.Connection)
+				taps := make(map[string]*tap)
+				variants := variants
+				if ep.bosh {
+					variants = slices.DeleteFunc(slices.Clone(variants), func(v variant) bool { return v.bare })
+				}
+				for _, v := range variants {
 					cfg, tp := configFrom(t, s, ep.url(s), account)
 					// The transports' own HTTP clients, as a deployment
 					// without Config.HTTPClient has them.
@@ -91,16 +104,27 @@ func TestReconnectCost(t *testing.T) {
 					cfg.SASL2.FAST.Store = store
 					cfg.SCRAMKeys.Disabled = !v.keys
 					cfg.SCRAMKeys.Cache = cache
-					c := xmppconn.New(cfg)
+					conns[v.name], taps[v.name] = xmppconn.New(cfg), tp
+				}
+				connect := func(v variant) (cpu, wall time.Duration) {
+					if v.bare {
+						start := time.Now()
+						cpu := bareLogin(t, ep.url(s), s.Domain, user, pass)
+						return cpu, time.Since(start)
+					}
+					c, tp := conns[v.name], taps[v.name]
+					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					defer cancel()
 					cpu0, start := cpuTime(), time.Now()
-					if err := c.Connect(connectCtx(t)); err != nil {
+					if err := c.Connect(ctx); err != nil {
 						t.Fatalf("%s: Connect: %v", v.name, err)
 					}
 					cpu, wall = cpuTime()-cpu0, time.Since(start)
 					if err := c.Disconnect(context.Background()); err != nil {
 						t.Errorf("Disconnect: %v", err)
 					}
-					m := tp.mechanisms(0)
+					streams, _ := tp.count()
+					m := tp.mechanisms(streams - 1)
 					if want := map[bool]string{true: auth.MechHTNone, false: v.mech}[v.fast]; len(m) != 1 || m[0] != want {
 						t.Fatalf("%s: authenticated with %v, want %s", v.name, m, want)
 					}
@@ -108,10 +132,10 @@ func TestReconnectCost(t *testing.T) {
 				}
 				// Warm up: a token in the store, the keys in the cache,
 				// the HTTP connections open.
-				connect(variant{"warm-up", "SCRAM-SHA-1", false, true})
 				cfg, _ := configFrom(t, s, ep.url(s), account)
 				cfg.Credentials = auth.Credentials{Username: user, Password: auth.NewSecret(pass)}
 				cfg.SASL2.FAST.Store = store
+				cfg.SCRAMKeys.Cache = cache
 				connectOnce(t, xmppconn.New(cfg))
 				for _, v := range variants {
 					connect(v)
