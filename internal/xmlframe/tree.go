@@ -18,9 +18,12 @@ type Node struct {
 	Children []*Node
 }
 
-// maxTreeDepth is the deepest element Parse reads; anything deeper goes to
-// encoding/xml.
-const maxTreeDepth = 16
+// maxTreeDepth is the deepest element Parse reads, and maxTreeDecls the
+// most namespace declarations it keeps in scope; more goes to encoding/xml.
+const (
+	maxTreeDepth = 16
+	maxTreeDecls = 16
+)
 
 // Parse reads elem, one element with optional whitespace around it, into a
 // tree. It is the fast path for the small elements a client decodes whole
@@ -30,8 +33,9 @@ const maxTreeDepth = 16
 // does: bytes outside printable ASCII (but for space, tab and newline in
 // character data), entity or character references other than the five
 // predefined entities, comments, CDATA, processing instructions, an
-// undeclared prefix, a name with more than one colon, or malformed syntax.
-// It never panics.
+// undeclared prefix, a name with more than one colon, more than 16 levels
+// or 16 namespace declarations in scope, or malformed syntax. It never
+// panics and takes time linear in len(elem).
 func Parse(elem []byte) (*Node, bool) {
 	p := treeParser{s: string(elem)} // one copy: every name and value is a substring
 	p.skipSpace()
@@ -125,6 +129,9 @@ func (p *treeParser) element(depth int) (*Node, bool) {
 		if !ok {
 			return nil, false
 		}
+		if len(p.decls) >= maxTreeDecls && (ap == "" && al == "xmlns" || ap == "xmlns") {
+			return nil, false // lookups stay short: Parse takes linear time
+		}
 		switch {
 		case ap == "" && al == "xmlns":
 			p.decls = append(p.decls, nsDecl{"", v})
@@ -162,15 +169,25 @@ func (p *treeParser) element(depth int) (*Node, bool) {
 		return n, true
 	}
 	p.i++ // past '>'
-	// The text is mostly one piece, which then costs no copy.
+	// The text is mostly one piece, which then costs no copy; more pieces
+	// go to a builder, so that many of them cost linear time.
 	var text string
+	var more *strings.Builder
 	for {
 		t, ok := p.charData()
 		if !ok {
 			return nil, false
 		}
-		if t != "" {
-			text += t
+		switch {
+		case t == "":
+		case more != nil:
+			more.WriteString(t)
+		case text == "":
+			text = t
+		default:
+			more = &strings.Builder{}
+			more.WriteString(text)
+			more.WriteString(t)
 		}
 		if p.i+1 >= len(p.s) {
 			return nil, false
@@ -188,6 +205,9 @@ func (p *treeParser) element(depth int) (*Node, bool) {
 			}
 			p.i++
 			n.Text = text
+			if more != nil {
+				n.Text = more.String()
+			}
 			return n, true
 		case '!', '?':
 			return nil, false // comment, CDATA, processing instruction

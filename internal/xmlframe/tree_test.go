@@ -172,3 +172,27 @@ func BenchmarkParse(b *testing.B) {
 		}
 	})
 }
+
+// TestParseLinear: many pieces of text and many declarations cost linear
+// time (a quadratic Parse would take seconds here).
+func TestParseLinear(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("<a>")
+	for range 50000 {
+		b.WriteString("x<b/>")
+	}
+	b.WriteString("</a>")
+	n, ok := Parse(b.Bytes())
+	if !ok || len(n.Text) != 50000 || len(n.Children) != 50000 {
+		t.Fatalf("Parse of 50,000 pieces: ok %v", ok)
+	}
+	b.Reset()
+	b.WriteString("<a")
+	for i := range 20 {
+		b.WriteString(" xmlns:p" + string(rune('a'+i)) + "='urn:x'")
+	}
+	b.WriteString("/>")
+	if _, ok := Parse(b.Bytes()); ok {
+		t.Error("Parse kept 20 declarations in scope")
+	}
+}
