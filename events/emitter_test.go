@@ -315,6 +315,9 @@ func TestListenerReentrant(t *testing.T) {
 		e    events.Emitter
 		got  []string
 		once bool
+		// The first delivery waits until both seqs are queued, so that
+		// the event the listener emits comes after the second.
+		queued = make(chan struct{})
 	)
 	e.On(seqType, func(events.Event) {
 		got = append(got, "seq")
@@ -322,6 +325,7 @@ func TestListenerReentrant(t *testing.T) {
 			return
 		}
 		once = true
+		<-queued
 		e.On(events.ConnectionDisconnected, func(events.Event) { got = append(got, "late listener") })
 		if !e.Off(e.OnAny(func(events.Event) {})) {
 			t.Error("Off inside a listener = false")
@@ -331,6 +335,7 @@ func TestListenerReentrant(t *testing.T) {
 	})
 	e.Emit(seq{0, 0})
 	e.Emit(seq{0, 1})
+	close(queued)
 	flush(t, &e)
 	flush(t, &e) // the event emitted by the listener
 	if diff := cmp.Diff([]string{"seq", "seq", "late listener"}, got); diff != "" {
