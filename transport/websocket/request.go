@@ -20,7 +20,7 @@ func writeUpgrade(w io.Writer, req *http.Request) error {
 		host = req.URL.Host
 	}
 	if req.Body != nil || len(req.Trailer) > 0 || len(req.TransferEncoding) > 0 || req.Close ||
-		!validHeaderValue(host) || !validHeaderValue(req.URL.RequestURI()) {
+		!plainHost(host) || !validHeaderValue(req.URL.RequestURI()) {
 		return req.Write(w)
 	}
 	keys := make([]string, 0, len(req.Header))
@@ -60,6 +60,24 @@ func writeUpgrade(w io.Writer, req *http.Request) error {
 	b = append(b, "\r\n"...)
 	_, err := w.Write(b)
 	return err
+}
+
+// plainHost reports whether host is written as it is: an ASCII name or
+// address and port. net/http rewrites the others (an IPv6 zone is dropped,
+// an international name goes to punycode), so it writes those.
+func plainHost(host string) bool {
+	if host == "" {
+		return false
+	}
+	for i := 0; i < len(host); i++ {
+		switch c := host[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // validHeaderName reports whether k is an RFC 9110 token.

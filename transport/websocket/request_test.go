@@ -25,7 +25,10 @@ func TestWriteUpgrade(t *testing.T) {
 		}, true},
 		{"own user agent and host", "https://h.example/ws", "other.example", http.Header{"User-Agent": {"bot/1"}}, true},
 		{"no user agent", "http://h/ws", "", http.Header{"User-Agent": {""}}, true},
+		{"IPv6 with a port", "http://[::1]:5280/ws", "", http.Header{"Upgrade": {"websocket"}}, true},
 		{"value with a newline", "http://h/ws", "", http.Header{"X-Bad": {"a\r\nInjected: 1"}}, false},
+		{"IPv6 zone", "http://[fe80::1%25eth0]:5280/ws", "", http.Header{}, false},
+		{"international name", "http://bücher.example/ws", "", http.Header{}, false},
 		{"invalid name", "http://h/ws", "", http.Header{"Bad Name": {"1"}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
