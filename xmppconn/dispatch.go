@@ -48,8 +48,9 @@ func (d *dispatcher) reset() {
 
 // deliver passes one inbound stanza (r is its root, elem its bytes) to the
 // Handler. It waits for the Handler only while Config.InboundLimit bytes
-// wait for it already.
-func (c *Connection) deliver(l *link, r root, elem []byte) {
+// wait for it already; taken is false when the end of l's stream ended the
+// wait and the stanza was dropped.
+func (c *Connection) deliver(l *link, r root, elem []byte) (taken bool) {
 	d := &c.disp
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -63,16 +64,18 @@ func (c *Connection) deliver(l *link, r root, elem []byte) {
 		if l != nil {
 			stop = l.stop
 		}
-		start, _ := d.q.PushWait(elem, cap(elem)+elementOverhead, c.cfg.InboundLimit, stop)
+		start, queued := d.q.PushWait(elem, cap(elem)+elementOverhead, c.cfg.InboundLimit, stop)
 		if start {
 			c.loops.Add(1) // the processor or goLive holds a count
 			go c.handleCounted()
 		}
+		return queued
 	case r.Name.Local == "iq" && needsAnswer(r.attr("type")) && l != nil:
 		// Nobody handles it; an IQ request still gets its answer
 		// (RFC 6120 §8.2.3), written off the processor.
 		c.owe(l, serviceUnavailable(r))
 	}
+	return true
 }
 
 // runHandler handles queued stanzas until none is left.

@@ -315,3 +315,8 @@ type AppCondition struct {
 func (a AppCondition) Error() string {
 	return "xmppconn: stanza error condition {" + a.Space + "}" + a.Local
 }
+
+// errNotTaken ends the processing of a stream that ended while a stanza of
+// it waited for room in the Handler's queue (session.go): the stream is
+// already lost, so nobody sees this error.
+var errNotTaken = errors.New("xmppconn: stream ended while a stanza waited for the Handler")

@@ -154,10 +154,16 @@ func (c *Connection) handleInbound(l *link, in inbound) error {
 	case r.Name.Space == nsSM:
 		return c.handleSM(l, r)
 	case r.isStanza():
+		// A stanza counts for XEP-0198 once it is taken. One that the
+		// stream's end caught waiting for room in the Handler's queue was
+		// not: uncounted, it is sent again after a resumption, and nothing
+		// after it on this stream is taken either.
+		if !c.handleStanza(l, r, elem) {
+			return errNotTaken
+		}
 		if c.inCounting.Load() {
 			c.inH.Add(1)
 		}
-		c.handleStanza(l, r, elem)
 	case r.is(nsStream, "error"):
 		if se, ok := parseStreamError(elem).(stream.Error); ok {
 			return redactStreamError(se, c.redact)
@@ -170,30 +176,31 @@ func (c *Connection) handleInbound(l *link, in inbound) error {
 }
 
 // handleStanza answers pings, takes the answers to the client's own pings,
-// and hands everything else to the session.
-func (c *Connection) handleStanza(l *link, r root, elem []byte) {
+// and hands everything else to the session. taken is false when the stanza
+// was dropped (deliver).
+func (c *Connection) handleStanza(l *link, r root, elem []byte) (taken bool) {
 	if r.Name.Local == "iq" {
 		typ, id := r.attr("type"), r.attr("id")
 		switch {
 		case typ == "get" && isPing(elem):
 			c.owe(l, pingAnswer(r))
-			return
+			return true
 		case (typ == "result" || typ == "error") && strings.HasPrefix(id, pingPrefix):
 			c.pongArrived(l, id)
-			return
+			return true
 		}
 	}
-	c.inboundStanza(l, r, elem)
+	return c.inboundStanza(l, r, elem)
 }
 
 // inboundStanza passes a stanza of the session on: to the SendIQ waiting
-// for it, to the extensions, then to the Handler.
-func (c *Connection) inboundStanza(l *link, r root, elem []byte) {
+// for it, to the extensions, then to the Handler (taken: deliver's).
+func (c *Connection) inboundStanza(l *link, r root, elem []byte) (taken bool) {
 	if r.Name.Local == "iq" {
 		c.answerIQ(r, elem)
 	}
 	c.exts.inbound(r, elem)
-	c.deliver(l, r, elem)
+	return c.deliver(l, r, elem)
 }
 
 // handleSM handles the XEP-0198 elements of a live stream.
