@@ -18,20 +18,12 @@ import (
 func TestAbortSendsNoClose(t *testing.T) {
 	seen := make(chan transcript, 1)
 	s := newServer(t, false, nil, func(ctx context.Context, t *testing.T, ws *coder.Conn) {
-		var tr transcript
-		for {
-			_, b, err := ws.Read(ctx)
-			if err != nil {
-				tr.code = int(coder.CloseStatus(err))
-				seen <- tr
-				return
-			}
-			tr.msgs = append(tr.msgs, string(b))
-			if string(b) == clientOpen {
+		recordUntilClosed(ctx, ws, seen, func(msg string) {
+			if msg == clientOpen {
 				write(ctx, ws, serverOpen)
 				write(ctx, ws, "<stream:features xmlns:stream='http://etherx.jabber.org/streams'/>")
 			}
-		}
+		})
 	})
 	c := s.dial(t, nil)
 	ctx := context.Background()

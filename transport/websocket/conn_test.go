@@ -29,6 +29,22 @@ type transcript struct {
 	code int
 }
 
+// recordUntilClosed reads ws until the connection ends, calling answer with
+// each message, and sends what it read and the close code on seen.
+func recordUntilClosed(ctx context.Context, ws *coder.Conn, seen chan<- transcript, answer func(msg string)) {
+	var tr transcript
+	for {
+		_, b, err := ws.Read(ctx)
+		if err != nil {
+			tr.code = int(coder.CloseStatus(err))
+			seen <- tr
+			return
+		}
+		tr.msgs = append(tr.msgs, string(b))
+		answer(string(b))
+	}
+}
+
 func (tr transcript) String() string {
 	var b strings.Builder
 	for _, m := range tr.msgs {
@@ -58,23 +74,15 @@ func golden(t *testing.T, name, got string) {
 func TestOpenRestartClose(t *testing.T) {
 	seen := make(chan transcript, 1)
 	s := newServer(t, false, nil, func(ctx context.Context, t *testing.T, ws *coder.Conn) {
-		var tr transcript
-		for {
-			_, b, err := ws.Read(ctx)
-			if err != nil {
-				tr.code = int(coder.CloseStatus(err))
-				seen <- tr
-				return
-			}
-			tr.msgs = append(tr.msgs, string(b))
-			switch string(b) {
+		recordUntilClosed(ctx, ws, seen, func(msg string) {
+			switch msg {
 			case clientOpen:
 				write(ctx, ws, serverOpen)
 				write(ctx, ws, "<stream:features xmlns:stream='http://etherx.jabber.org/streams'><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></stream:features>")
 			case clientClose:
 				write(ctx, ws, serverClose)
 			}
-		}
+		})
 	})
 	c := s.dial(t, nil)
 	ctx := context.Background()
