@@ -24,6 +24,12 @@
 // written after its headers, in a second write, for net/http to report the
 // request written only once all of it is on the connection.
 //
+// No request goes out with a rid 'requests' or more above the lowest rid
+// whose response has not come, even when fewer requests are in flight: a
+// connection manager that takes no acks remembers only that many responses
+// for retransmission (XEP-0124 §14.3), and a retransmitted request whose
+// answer it forgot loses the elements of that answer.
+//
 // Every number the server chooses in its session creation response is
 // clamped to a documented range (see Params): wait and hold to what was
 // asked, requests to hold+1, polling to a minute, inactivity and maxpause to

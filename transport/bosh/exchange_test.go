@@ -102,6 +102,76 @@ func TestRetransmit(t *testing.T) {
 	}
 }
 
+// TestRetransmitWithinBuffer: a connection manager that takes no acks need
+// remember only 'requests' responses (XEP-0124 §14.3). While the answer to
+// the long-poll is lost and the poll waits to be sent again, the client
+// writes twice and the server answers both: the second write must wait for
+// the retransmission, or its answer pushes the lost one out of the server's
+// memory and the session ends with item-not-found. ejabberd 23.01 keeps
+// 'requests' answers and, asked for a forgotten one, answers nothing with
+// its elements: a message lost through a cut connection.
+func TestRetransmitWithinBuffer(t *testing.T) {
+	var creation uint64
+	f := newFakeServer(t, fakeConfig{
+		Buffer: 2, // = requests
+		Fault: func(r *fakeRequest) fault {
+			if r.Attrs["sid"] == "" {
+				creation = r.RID
+			}
+			switch {
+			case r.RID != creation+1:
+			case r.Attempt == 1:
+				return fault{Kind: faultDrop} // the first long-poll's answer
+			case r.Attempt == 2:
+				// net/http may send it again at once on a new connection:
+				// this try fails too, so the next comes after the backoff.
+				return fault{Kind: faultStatus, Status: http.StatusServiceUnavailable}
+			}
+			return fault{}
+		},
+	}, false)
+	c := openFake(t, f, func(o *Options) { o.Backoff = []time.Duration{100 * time.Millisecond} })
+	mustRead(t, c) // the features
+	f.awaitHeld(1)
+
+	f.Push(reply1) // lost with its connection; the poll is sent again later
+	mustWrite(t, c, msg1)
+	f.awaitReceived(1)
+	f.Push(reply2)
+	mustWrite(t, c, msg2)
+	reply3 := strings.Replace(reply2, "<body>2</body>", "<body>3</body>", 1)
+	f.Push(reply3)
+
+	for _, want := range []string{reply1, reply2, reply3} {
+		if got := mustRead(t, c); got != want {
+			t.Fatalf("read %s, want %s", got, want)
+		}
+	}
+	f.awaitReceived(2)
+	if diff := cmp.Diff([]string{msg1, msg2}, f.Received()); diff != "" {
+		t.Errorf("server received (-want +got):\n%s", diff)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.forgotten > 0 {
+		t.Errorf("%d retransmissions came after the server forgot their answer", f.forgotten)
+	}
+	// No request beyond the window went out before the lost answer came.
+	lost := creation + 1
+	resent := false
+	for _, r := range f.requests {
+		switch {
+		case r.RID == lost && r.Attempt > 1:
+			resent = true
+		case r.RID >= lost+2 && !resent:
+			t.Errorf("rid %d (attempt %d) was sent before rid %d came back", r.RID, r.Attempt, lost)
+		}
+	}
+	if !resent {
+		t.Errorf("the lost poll was never sent again")
+	}
+}
+
 func TestRepeatedFailures(t *testing.T) {
 	t.Run("http 500", func(t *testing.T) {
 		f := newFakeServer(t, fakeConfig{Fault: func(r *fakeRequest) fault {

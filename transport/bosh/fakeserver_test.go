@@ -14,10 +14,12 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,6 +69,11 @@ type fakeConfig struct {
 	// stalls when it reads the first transmission of a rid after that of a
 	// higher one, whatever their order on the wire.
 	ReadJitter time.Duration
+	// Buffer, when set, is how many responses the fake remembers for
+	// retransmission, the highest rids: a connection manager that takes no
+	// acks need remember only 'requests' of them (XEP-0124 §14.3; ejabberd
+	// keeps that many). A retransmitted rid it forgot gets item-not-found.
+	Buffer int
 }
 
 // fakeRequest is one HTTP request as the fake received it.
@@ -140,6 +147,7 @@ type fakeServer struct {
 	firstWire map[uint64]uint64 // StrictOrder: wire position of each rid's first arrival
 	stall     string            // StrictOrder: why the fake stalled; "" while it has not
 	maxRead   uint64            // StrictOrder with ReadJitter: the highest rid read
+	forgotten int               // retransmissions whose answer the Buffer had dropped
 }
 
 // reportSeen is true for requests after the first answer with 'report'; it
@@ -483,6 +491,13 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 		f.write(w, r, resp, ft)
 		return
 	}
+	if f.answered[req.RID] {
+		// Answered, and the answer forgotten (Buffer).
+		f.forgotten++
+		f.mu.Unlock()
+		_, _ = io.WriteString(w, "<body type='terminate' condition='item-not-found' xmlns='http://jabber.org/protocol/httpbind'/>")
+		return
+	}
 	ch := make(chan []byte, 1)
 	h := f.findLocked(req.RID)
 	if h != nil {
@@ -685,6 +700,9 @@ func (f *fakeServer) emptyBody(payload string) []byte {
 // answerLocked sends (and buffers) the response to a processed request.
 func (f *fakeServer) answerLocked(h *held, resp []byte) {
 	f.responses[h.rid] = resp
+	if f.cfg.Buffer > 0 && len(f.responses) > f.cfg.Buffer {
+		delete(f.responses, slices.Min(slices.Collect(maps.Keys(f.responses))))
+	}
 	f.answered[h.rid] = true
 	f.lastAns = max(f.lastAns, h.rid)
 	if h.resp != nil {

@@ -58,7 +58,7 @@ func (c *Conn) dispatchLocked() time.Duration {
 	if c.state != stateOpen || c.closed || c.err != nil {
 		return 0
 	}
-	for c.flight < c.maxFlightLocked() {
+	for c.flight < c.maxFlightLocked() && c.windowOpenLocked() {
 		if len(c.out) > 0 {
 			c.startLocked(c.takeLocked())
 			continue
@@ -74,6 +74,19 @@ func (c *Conn) dispatchLocked() time.Duration {
 		c.startLocked(c.payloadRequestLocked(nil))
 	}
 	return 0
+}
+
+// windowOpenLocked reports whether a new request stays within 'requests'
+// rids of the lowest one whose response has not come: a connection manager
+// that takes no acks remembers only that many responses (XEP-0124 §14.3).
+// While the answer to rid N is lost and N is being sent again, a request
+// N+requests would have its answer push N's out of the server's memory, and
+// N's retransmission would end the session with item-not-found, or, on
+// ejabberd 23.01, get no answer with N's elements at all: lost stanzas that
+// XEP-0198 cannot bring back, since its counter says how many arrived, not
+// which. So the client waits, as with too many requests in flight.
+func (c *Conn) windowOpenLocked() bool {
+	return c.lastRID+1-c.nextIn < uint64(c.maxFlightLocked())
 }
 
 // pollDelayLocked returns how long an empty request must wait: two empty
