@@ -17,7 +17,7 @@ const maxResends = 3
 
 // exchange sends r until it gets a usable response, at most tries times
 // (plus the retransmissions the server asks for with 'report', and the
-// resends of a try that died on a stale kept-alive connection), pausing
+// resends of a try whose kept-alive connection died under it), pausing
 // between tries. The same bytes, so the same rid, are sent every time.
 func (c *Conn) exchange(ctx context.Context, r *request, tries int) (*body, error) {
 	kicks, resends := 0, 0
@@ -64,10 +64,8 @@ type retryKind int
 const (
 	retryNever retryKind = iota // the failure is final
 	retryLater                  // again, after the backoff, as the next try
-	// retryAtOnce: the try took a kept-alive connection and failed while
-	// writing, the server having closed the connection meanwhile. net/http
-	// resends such a request by itself only when the failure comes at its
-	// final flush, which our requests no longer have (see wireBody).
+	// retryAtOnce: the try took a kept-alive connection, which died under
+	// it (keptAliveDied).
 	retryAtOnce
 )
 
@@ -112,13 +110,6 @@ func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry retryKin
 	req.ContentLength = int64(len(r.body))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(newWireBody(r.body)), nil }
 	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
-	// A BOSH request is idempotent by its rid (XEP-0124 §14.3): this key,
-	// present but without a value so that it is never sent, lets net/http
-	// resend it at once on a fresh connection when a kept-alive one turns
-	// out to be closed by the server, instead of failing into our backoff.
-	// When that shows while the body is written, net/http does not resend
-	// it; exchange does (retryAtOnce).
-	req.Header["Idempotency-Key"] = nil
 	for k, v := range c.opts.header {
 		req.Header[k] = append([]string(nil), v...)
 	}
@@ -131,8 +122,8 @@ func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry retryKin
 		case transport.Certificate(err):
 			// It fails the same way on every try: report it at once.
 			return nil, retryNever, redactError(err)
-		case tt.stale():
-			return nil, retryAtOnce, redactError(err)
+		case tt.reused.Load():
+			return nil, c.keptAliveDied(), redactError(err)
 		}
 		return nil, retryLater, redactError(err)
 	}
@@ -166,7 +157,11 @@ func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry retryKin
 		if errors.As(err, &le) {
 			return nil, retryNever, err
 		}
-		return nil, retryLater, &readError{err: err}
+		retry := retryLater
+		if tt.reused.Load() {
+			retry = c.keptAliveDied()
+		}
+		return nil, retry, &readError{err: err}
 	}
 	b, err = parseBody(data, c.opts.limits)
 	if err != nil {
@@ -176,6 +171,24 @@ func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry retryKin
 		return nil, retryLater, errRecoverable
 	}
 	return b, retryNever, nil
+}
+
+// keptAliveDied handles a try whose kept-alive connection died under it:
+// the server closed it while it was idle (Prosody does between two
+// sessions), or a fault cut every connection. The request is sent again at
+// once (retryAtOnce), but never on another connection of the pool, which
+// the same fault may have cut too: the pool is emptied first. net/http
+// would resend a request it knows to be idempotent on any pooled
+// connection, so BOSH requests do not say they are. A copy that reaches
+// the server on a connection that then dies costs more than the resend:
+// ejabberd 23.01, given a rid it holds a second time, answers the first
+// copy with nothing and remembers that empty answer for the rid, while the
+// second copy waits for the elements; when that copy's connection dies too,
+// a third copy gets the empty answer, and the elements go to the dead one,
+// lost for good (XEP-0198 counts stanzas, it cannot name a missing one).
+func (c *Conn) keptAliveDied() retryKind {
+	c.client.CloseIdleConnections()
+	return retryAtOnce
 }
 
 // drain reads a little of an unwanted response body so that the connection

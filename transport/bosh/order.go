@@ -150,9 +150,8 @@ func (b *wireBody) Read(p []byte) (int, error) {
 
 // tryTrace is what net/http reports, through httptrace, about one try.
 type tryTrace struct {
-	gotConn     atomic.Bool // it took a connection: the RoundTripper reports to httptrace
-	reused      atomic.Bool // the connection was a kept-alive one
-	writeFailed atomic.Bool // writing the request failed
+	gotConn atomic.Bool // it took a connection: the RoundTripper reports to httptrace
+	reused  atomic.Bool // the connection was a kept-alive one
 }
 
 // trace returns ctx with a trace that records the try in t and marks r
@@ -164,18 +163,9 @@ func (t *tryTrace) trace(ctx context.Context, r *request) context.Context {
 			t.reused.Store(info.Reused)
 		},
 		WroteRequest: func(info httptrace.WroteRequestInfo) {
-			if info.Err != nil {
-				t.writeFailed.Store(true)
-				return
+			if info.Err == nil {
+				r.markWritten()
 			}
-			r.markWritten()
 		},
 	})
-}
-
-// stale reports whether the try failed writing to a kept-alive connection,
-// as when the server closed it while the client was taking it: the
-// request did not reach the server whole and may be sent again at once.
-func (t *tryTrace) stale() bool {
-	return t.reused.Load() && t.writeFailed.Load()
 }

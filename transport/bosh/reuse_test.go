@@ -2,9 +2,11 @@ package bosh
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,9 +15,8 @@ import (
 // TestExchangeResendsOnClosedKeepAlive checks that a request sent on a
 // kept-alive connection the server has just closed is sent again at once on
 // a new connection, without spending one of our tries (and its backoff):
-// Prosody closes such connections between two sessions. net/http resends it
-// when the failure shows reading the answer; the Conn when it shows writing
-// the body (TestExchangeResendsStaleWrite).
+// Prosody closes such connections between two sessions. The failure shows
+// reading the answer here, writing the body in TestExchangeResendsStaleWrite.
 func TestExchangeResendsOnClosedKeepAlive(t *testing.T) {
 	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -107,5 +108,84 @@ func TestExchangeResendsStaleWrite(t *testing.T) {
 		c.cancel()
 		srv.Client().CloseIdleConnections()
 		srv.Close()
+	}
+}
+
+// TestResendNotOnPooledConnection: when the kept-alive connection of a try
+// dies under it, as a cut kills every connection, the request is sent again
+// on a new connection, never on another one of the pool, which the same
+// fault may have killed: a copy that reaches the server there and dies
+// again makes ejabberd 23.01 lose the elements of the answer (see
+// keptAliveDied).
+func TestResendNotOnPooledConnection(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		seen    = map[string]bool{}
+		arrived = make(chan struct{}, 2)
+		release = make(chan struct{})
+		cut     atomic.Bool
+		resent  atomic.Value // the remote address of the resend, and whether it was new
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		var rid uint64
+		if req, err := parseFakeRequest(raw); err == nil {
+			rid = req.RID
+		}
+		mu.Lock()
+		isNew := !seen[r.RemoteAddr]
+		seen[r.RemoteAddr] = true
+		mu.Unlock()
+		switch {
+		case rid < 10:
+			// Two held together: two connections for the pool.
+			arrived <- struct{}{}
+			<-release
+		case rid == 10 && cut.CompareAndSwap(false, true):
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		case rid == 10:
+			resent.Store(isNew)
+		}
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		_, _ = w.Write([]byte("<body xmlns='http://jabber.org/protocol/httpbind'/>"))
+	}))
+	defer srv.Close()
+	hc := srv.Client()
+	defer hc.CloseIdleConnections()
+	c, err := Dial(testCtx(t), srv.URL, "localhost", &Options{HTTPClient: hc, Backoff: []time.Duration{time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.cancel()
+	exchange := func(rid uint64) error {
+		r := &request{rid: rid, kind: kindPayload, body: payloadBody(rid, "sid", 0, nil, false), empty: true}
+		_, err := c.exchange(testCtx(t), r, 1)
+		return err
+	}
+	errs := make(chan error, 2)
+	for rid := range uint64(2) {
+		go func() { errs <- exchange(rid + 1) }()
+	}
+	<-arrived
+	<-arrived
+	close(release)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two idle connections in the pool; the next try takes one and dies.
+	if err := exchange(10); err != nil {
+		t.Fatalf("exchange with one try: %v", err)
+	}
+	switch v := resent.Load(); {
+	case v == nil:
+		t.Fatal("the request was not sent again")
+	case !v.(bool):
+		t.Error("the request was sent again on a pooled connection, not a new one")
 	}
 }
