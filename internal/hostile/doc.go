@@ -19,8 +19,9 @@
 // The password and a token are planted so that the servers can echo them;
 // neither may show in the error (nor in any error it wraps), in an event
 // marshalled to JSON, or in the debug logs. No goroutine may outlive a case
-// (go.uber.org/goleak), and the live heap (HeapInuse right after
-// runtime.GC, sampled every 50 ms) may not grow by more than 16 MiB during
+// (go.uber.org/goleak), and the live heap (HeapAlloc right after
+// runtime.GC, sampled every 50 ms: the bytes of live objects, not the
+// partly used spans that hold them) may not grow by more than 16 MiB during
 // a case: the ceiling for one connection with default settings (1 MiB
 // elements). A flood is two and a half times that (or what 3 s, 5 s over
 // BOSH, let through), so that a client that keeps what it is sent breaks
