@@ -28,7 +28,11 @@
 // whose response has not come, even when fewer requests are in flight: a
 // connection manager that takes no acks remembers only that many responses
 // for retransmission (XEP-0124 §14.3), and a retransmitted request whose
-// answer it forgot loses the elements of that answer.
+// answer it forgot loses the elements of that answer. A request whose
+// kept-alive connection dies under it goes again at once on a new
+// connection, never on another one of the pool, which the same fault may
+// have cut: a copy that reaches the server and dies as well can cost the
+// answer's elements (ejabberd 23.01 gives them to the dead copy).
 //
 // Every number the server chooses in its session creation response is
 // clamped to a documented range (see Params): wait and hold to what was
