@@ -15,9 +15,8 @@ import (
 // TestResumeCountsOnlyTaken: a stream lost while a stanza waits for room
 // in the Handler's queue counts, in the h of its <resume/>, only what the
 // Handler's queue took, so that the server sends the waiting stanza again.
-// Counting it on arrival and dropping it with the stream lost one message
-// of a thousand on ejabberd over BOSH, behind a Handler that was slow while
-// the server stalled.
+// Counting it on arrival and dropping it with the stream would lose it for
+// good: the server, told it arrived, never sends it again.
 func TestResumeCountsOnlyTaken(t *testing.T) {
 	xmpptest.NoLeaks(t)
 	f1, f2 := xmpptest.NewFakeConn(), xmpptest.NewFakeConn()

@@ -58,7 +58,7 @@ func (c *Conn) dispatchLocked() time.Duration {
 	if c.state != stateOpen || c.closed || c.err != nil {
 		return 0
 	}
-	for c.flight < c.maxFlightLocked() && c.windowOpenLocked() {
+	for c.windowOpenLocked() {
 		if len(c.out) > 0 {
 			c.startLocked(c.takeLocked())
 			continue
@@ -84,7 +84,8 @@ func (c *Conn) dispatchLocked() time.Duration {
 // N's retransmission would end the session with item-not-found, or, on
 // ejabberd 23.01, get no answer with N's elements at all: lost stanzas that
 // XEP-0198 cannot bring back, since its counter says how many arrived, not
-// which. So the client waits, as with too many requests in flight.
+// which. So the client waits, as with too many requests in flight. It also
+// bounds the requests in flight: each is above the lowest unanswered rid.
 func (c *Conn) windowOpenLocked() bool {
 	return c.lastRID+1-c.nextIn < uint64(c.maxFlightLocked())
 }
