@@ -72,6 +72,16 @@ func parseBody(data []byte, l transport.Limits) (*body, error) {
 		return nil, &MalformedError{Reason: "not one well-formed element", Err: err}
 	}
 
+	if b, ok := parseUsualBody(data, childrenBudget(l)); ok {
+		return b, nil
+	}
+	return decodeBody(data, l)
+}
+
+// decodeBody is parseBody after the check, for every body: it decodes the
+// body with encoding/xml and serializes each child with
+// xmlframe.AppendElementLimit.
+func decodeBody(data []byte, l transport.Limits) (*body, error) {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	var start xml.StartElement
 	for {
