@@ -3,6 +3,9 @@ package bosh
 import (
 	"context"
 	"errors"
+	"net"
+	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -157,4 +160,77 @@ func TestCloseStates(t *testing.T) {
 			t.Errorf("%d terminate requests", terminates)
 		}
 	})
+}
+
+// TestCloseKeepsHeldConnection: Close lets the request the server held
+// come back before it cancels what is left, and the terminate's connection
+// is not kept (Prosody closes it once it has answered): what the pool
+// keeps for the next session is the held request's connection, alive.
+// Cancelled, the held request would have closed it, and the next
+// session's first request would have dialed; taken from the pool, the
+// terminate's connection would have failed it first.
+func TestCloseKeepsHeldConnection(t *testing.T) {
+	// The fake answers the held request after the terminate, as a
+	// connection manager may: its answer is on the way when Close has the
+	// terminate's.
+	f := newFakeServer(t, fakeConfig{HeldLate: 5 * time.Millisecond}, false)
+	var mu sync.Mutex
+	closed := make(map[string]bool) // by local address: closed by the client
+	tr := f.client.Transport.(*http.Transport).Clone()
+	dial := tr.DialContext
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		closed[c.LocalAddr().String()] = false
+		return &closeRecorder{Conn: c, closed: func() {
+			mu.Lock()
+			defer mu.Unlock()
+			closed[c.LocalAddr().String()] = true
+		}}, nil
+	}
+	hc := &http.Client{Transport: tr}
+	defer hc.CloseIdleConnections()
+	c := openFake(t, f, func(o *Options) { o.HTTPClient = hc })
+	mustRead(t, c)
+	f.awaitHeld(1)
+	if err := c.Close(testCtx(t)); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	reqs := f.Requests()
+	terminate, held := reqs[len(reqs)-1], reqs[len(reqs)-2]
+	if terminate.Attrs["type"] != "terminate" || terminate.Header.Get("Connection") != "close" {
+		t.Errorf("the terminate went with Connection %q, want close", terminate.Header.Get("Connection"))
+	}
+	isClosed := func(remote string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return closed[remote]
+	}
+	// net/http closes the terminate's connection once it has read the
+	// answer, which may be just after Close returns.
+	for deadline := time.Now().Add(5 * time.Second); !isClosed(terminate.Remote) && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if !isClosed(terminate.Remote) {
+		t.Error("the terminate's connection was kept")
+	}
+	if held.Remote == terminate.Remote || isClosed(held.Remote) {
+		t.Error("the held request's connection was closed")
+	}
+}
+
+// closeRecorder is a net.Conn that reports when the client closes it.
+type closeRecorder struct {
+	net.Conn
+	closed func()
+	once   sync.Once
+}
+
+func (c *closeRecorder) Close() error {
+	c.once.Do(c.closed)
+	return c.Conn.Close()
 }

@@ -21,6 +21,10 @@ import (
 // request, whatever the context allows.
 const closeTimeout = 5 * time.Second
 
+// heldGrace bounds how long Close waits, once the terminate is answered,
+// for the answers to the requests the server held (awaitHeld).
+const heldGrace = 100 * time.Millisecond
+
 // Conn is one XMPP stream over a BOSH session. It implements transport.Conn.
 //
 // Acknowledgements (XEP-0124 §9): the session request carries ack='1', and
@@ -450,16 +454,39 @@ func (c *Conn) Close(ctx context.Context) error {
 		}
 		t.Stop()
 	}
+	ended := make(chan struct{})
+	go func() {
+		c.wg.Wait()
+		close(ended)
+	}()
+	if done != nil && err == nil {
+		c.awaitHeld(ctx, ended)
+	}
 	c.cancel()
 	c.mu.Lock()
 	c.stopPollTimerLocked()
 	c.mu.Unlock()
-	c.wg.Wait()
+	<-ended
 	close(c.closeDone)
 	if err != nil {
 		return fmt.Errorf("bosh: close: %w", err)
 	}
 	return nil
+}
+
+// awaitHeld gives the requests still out once the terminate is answered
+// (the one the server held) heldGrace to come back: the connection
+// manager answers them as the session ends (Prosody and ejabberd do), and
+// a request cancelled before its answer is read closes its connection,
+// which the next session would have taken from the pool.
+func (c *Conn) awaitHeld(ctx context.Context, ended <-chan struct{}) {
+	t := time.NewTimer(heldGrace)
+	defer t.Stop()
+	select {
+	case <-ended:
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // Abort ends the Conn at once without a terminate request: the requests

@@ -50,6 +50,7 @@ type fakeConfig struct {
 	FeaturesLater        bool                       // send the first features in the next response, not the creation one
 	Report               bool                       // answer a lagging client ack with report/time
 	HoldFor              time.Duration              // answer a held request empty after this long; 0: hold until needed
+	HeldLate             time.Duration              // at a terminate, answer the held requests this long after it; 0: before it
 	Header               http.Header                // extra response headers
 	Fault                func(r *fakeRequest) fault // per HTTP request; nil: none
 	CreationBody         string                     // replaces the creation response when set
@@ -84,6 +85,7 @@ type fakeRequest struct {
 	Children []string          // payload elements, serialized self-contained
 	Raw      []byte            // the request body as sent
 	Header   http.Header
+	Remote   string // the client's address, one per connection
 	Wire     uint64 // with StrictOrder: position on the wire of the request's last write
 
 	afterReport bool
@@ -413,6 +415,7 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Header = r.Header.Clone()
+	req.Remote = r.RemoteAddr
 	if f.cfg.ReadJitter > 0 {
 		time.Sleep(rand.N(f.cfg.ReadJitter))
 	}
@@ -643,11 +646,24 @@ func (f *fakeServer) processLocked() {
 		}
 		if req.Attrs["type"] == "terminate" {
 			f.ended = true
-			for _, h := range f.held {
-				f.answerLocked(h, f.emptyBody(""))
-			}
+			held := f.held
 			f.held = nil
+			answerHeld := func() {
+				for _, h := range held {
+					f.answerLocked(h, f.emptyBody(""))
+				}
+			}
+			if f.cfg.HeldLate == 0 {
+				answerHeld()
+			}
 			f.answerLocked(a.h, []byte("<body type='terminate' xmlns='http://jabber.org/protocol/httpbind'/>"))
+			if f.cfg.HeldLate > 0 {
+				time.AfterFunc(f.cfg.HeldLate, func() {
+					f.mu.Lock()
+					defer f.mu.Unlock()
+					answerHeld()
+				})
+			}
 			continue
 		}
 		if req.Attrs["xmpp:restart"] == "true" {
