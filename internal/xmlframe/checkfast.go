@@ -10,8 +10,8 @@ import "bytes"
 // or character references. It never accepts what the full check rejects;
 // whenever it is not sure it returns false and Check decodes elem with
 // encoding/xml, which also gives the error. It allocates nothing for
-// elements nested up to 16 deep with up to 8 attributes and 8 prefix
-// declarations in scope.
+// elements nested up to 16 deep with up to 16 attributes (a BOSH session
+// creation response has 14) and 8 prefix declarations in scope.
 func checkFast(elem []byte, maxDepth int) bool {
 	type span struct{ a, b int } // elem[a:b]
 	type decl struct {
@@ -23,7 +23,7 @@ func checkFast(elem []byte, maxDepth int) bool {
 		stack    = stackBuf[:0] // raw names of the open elements
 		declBuf  [8]decl
 		decls    = declBuf[:0]
-		attrBuf  [8]span
+		attrBuf  [16]span
 		n        = len(elem)
 		i        = 0
 	)
@@ -148,7 +148,7 @@ func checkFast(elem []byte, maxDepth int) bool {
 		stack = append(stack, full)
 		depth := len(stack)
 		attrs := attrBuf[:0]
-		attrPrefixes := [8]span{}
+		attrPrefixes := [len(attrBuf)]span{}
 		selfClosing := false
 		for {
 			spaced := false

@@ -23,10 +23,13 @@ func TestCheckFast(t *testing.T) {
 		{"<a xmlns:p='urn:p' p:x='1'><p:b/></a>", 16, true},
 		{"<a><b><c/></b></a>", 3, true},
 		{"<a x='1>2'/>", 16, true},
+		// Prosody 13's BOSH session creation response: 14 attributes.
+		{"<body wait='60' xmlns:stream='http://etherx.jabber.org/streams' sid='ef2670c9' inactivity='60' hold='1' secure='true' xmlns='http://jabber.org/protocol/httpbind' polling='5' xmpp:version='1.0' ver='1.6' authid='ef2670c9' from='localhost' requests='2' xmlns:xmpp='urn:xmpp:xbosh'><stream:features xmlns='jabber:client'><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features></body>", 16, true},
 
 		// Limits and errors: the full check decides and gives the error.
 		{"<a><b><c/></b></a>", 2, false},
 		{"<a x='1' x='2'/>", 16, false},
+		{"<a a='1' b='1' c='1' d='1' e='1' f='1' g='1' h='1' i='1' j='1' k='1' l='1' m='1' n='1' o='1' p='1' q='1'/>", 16, false},
 		{"<p:a/>", 16, false},
 		{"<a xmlns:p=''/>", 16, false},
 		{"<xmlns:a/>", 16, false},
