@@ -396,9 +396,10 @@ func (c *Conn) queueBound() int { return 2 * c.opts.limits.MaxElementSize }
 // Close ends the session: it sends a type='terminate' request carrying the
 // elements still queued and an unavailable presence (at once, even when the
 // 'requests' limit is reached, as XEP-0124 §11 allows for terminate), waits
-// for its answer at most until ctx is done or a few seconds have passed, then
-// cancels the requests still open and waits for every goroutine of the Conn
-// to end. A
+// for its answer at most until ctx is done or a few seconds have passed,
+// gives the requests the server held up to 100 ms more to come back (so that
+// their kept-alive connections serve the next session), then cancels the
+// requests still open and waits for every goroutine of the Conn to end. A
 // ReadElement blocked meanwhile returns transport.ErrClosed. Close may be
 // called more than once; later calls wait for the first to finish and
 // return nil.
