@@ -163,12 +163,12 @@ func TestCloseStates(t *testing.T) {
 }
 
 // TestCloseKeepsHeldConnection: Close lets the request the server held
-// come back before it cancels what is left, and the terminate's connection
-// is not kept (Prosody closes it once it has answered): what the pool
-// keeps for the next session is the held request's connection, alive.
-// Cancelled, the held request would have closed it, and the next
-// session's first request would have dialed; taken from the pool, the
-// terminate's connection would have failed it first.
+// come back before it cancels what is left, so that its kept-alive
+// connection serves the next session. Cancelled, the held request would
+// have closed it, and the next session's first request would have dialed.
+// (The terminate carries no Connection: close, though Prosody 13 closes its
+// connection once it has answered: Prosody 0.12 then now and then closes it
+// without an answer.)
 func TestCloseKeepsHeldConnection(t *testing.T) {
 	// The fake answers the held request after the terminate, as a
 	// connection manager may: its answer is on the way when Close has the
@@ -202,23 +202,13 @@ func TestCloseKeepsHeldConnection(t *testing.T) {
 	}
 	reqs := f.Requests()
 	terminate, held := reqs[len(reqs)-1], reqs[len(reqs)-2]
-	if terminate.Attrs["type"] != "terminate" || terminate.Header.Get("Connection") != "close" {
-		t.Errorf("the terminate went with Connection %q, want close", terminate.Header.Get("Connection"))
+	if terminate.Attrs["type"] != "terminate" || held.Remote == terminate.Remote {
+		t.Fatalf("the last two requests: %v on %s, %v on %s; want a held request and the terminate on two connections",
+			held.Attrs, held.Remote, terminate.Attrs, terminate.Remote)
 	}
-	isClosed := func(remote string) bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return closed[remote]
-	}
-	// net/http closes the terminate's connection once it has read the
-	// answer, which may be just after Close returns.
-	for deadline := time.Now().Add(5 * time.Second); !isClosed(terminate.Remote) && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
-	}
-	if !isClosed(terminate.Remote) {
-		t.Error("the terminate's connection was kept")
-	}
-	if held.Remote == terminate.Remote || isClosed(held.Remote) {
+	mu.Lock()
+	defer mu.Unlock()
+	if closed[held.Remote] {
 		t.Error("the held request's connection was closed")
 	}
 }

@@ -110,11 +110,6 @@ func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry retryKin
 	req.ContentLength = int64(len(r.body))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(newWireBody(r.body)), nil }
 	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
-	// The connection that carries the terminate is not kept: Prosody
-	// closes it once it has answered, and the next session's first
-	// request, taking it from the pool, would fail and dial again. The one
-	// of the request the server held goes on.
-	req.Close = r.kind == kindTerminate
 	for k, v := range c.opts.header {
 		req.Header[k] = append([]string(nil), v...)
 	}
