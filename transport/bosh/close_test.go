@@ -176,7 +176,7 @@ func TestCloseKeepsHeldConnection(t *testing.T) {
 	f := newFakeServer(t, fakeConfig{HeldLate: 5 * time.Millisecond}, false)
 	var mu sync.Mutex
 	closed := make(map[string]bool) // by local address: closed by the client
-	tr := f.client.Transport.(*http.Transport).Clone()
+	tr := f.srv.Client().Transport.(*http.Transport).Clone()
 	dial := tr.DialContext
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := dial(ctx, network, addr)

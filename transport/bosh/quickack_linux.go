@@ -37,3 +37,6 @@ func (q *quickAckConn) Read(b []byte) (int, error) {
 	}
 	return n, err
 }
+
+// SyscallConn returns the raw connection, for the pool's liveness check.
+func (q *quickAckConn) SyscallConn() (syscall.RawConn, error) { return q.raw, nil }
