@@ -51,8 +51,9 @@ func testIntegrationAttemptPhases(t *testing.T, s *servertest.Server) {
 				// The default client's settings with a pool of its own: a
 				// kept-alive connection would leave out the TCP connection
 				// and the handshake.
-				hc := bosh.NewHTTPClient()
-				hc.Transport.(*http.Transport).TLSClientConfig = s.TLSConfig()
+				tr := http.DefaultTransport.(*http.Transport).Clone()
+				tr.TLSClientConfig = s.TLSConfig()
+				hc := bosh.NewHTTPClientFrom(tr)
 				t.Cleanup(hc.CloseIdleConnections)
 				cfg.HTTPClient = hc
 			}

@@ -36,9 +36,16 @@ func newProbeRun(cfg xmppconn.Config) *probeRun {
 	cfg.Reconnect = xmppconn.ReconnectConfig{Disabled: true, AttemptTimeout: cfg.Reconnect.AttemptTimeout}
 	p := &probeRun{}
 	if cfg.HTTPClient == nil && !webSocketURL(cfg.URL) {
-		p.pool = bosh.NewHTTPClient()
+		tr := http.DefaultTransport.(*http.Transport).Clone()
 		if cfg.TLSConfig != nil {
-			p.pool.Transport.(*http.Transport).TLSClientConfig = cfg.TLSConfig.Clone()
+			tr.TLSClientConfig = cfg.TLSConfig.Clone()
+		}
+		if boshURL(cfg.URL) {
+			p.pool = bosh.NewHTTPClientFrom(tr)
+		} else {
+			// Discovery may lead to WebSocket, which the BOSH client
+			// cannot upgrade to: net/http's client serves both.
+			p.pool = &http.Client{Transport: tr}
 		}
 		cfg.HTTPClient = p.pool
 	}
@@ -52,6 +59,12 @@ func newProbeRun(cfg xmppconn.Config) *probeRun {
 func webSocketURL(rawURL string) bool {
 	s, _, _ := strings.Cut(rawURL, "://")
 	return strings.EqualFold(s, "ws") || strings.EqualFold(s, "wss")
+}
+
+// boshURL reports whether rawURL is an http:// or https:// endpoint.
+func boshURL(rawURL string) bool {
+	s, _, _ := strings.Cut(rawURL, "://")
+	return strings.EqualFold(s, "http") || strings.EqualFold(s, "https")
 }
 
 // probeResult is what one probe measured.
