@@ -193,6 +193,9 @@ func (c *Connection) dial(ctx context.Context, rawURL, domain string) (transport
 		}
 		return wc, err
 	case "http", "https":
+		if c.cfg.HTTPClient == nil && c.cfg.TLSConfig != nil {
+			hc = c.boshHTTPClient()
+		}
 		return bosh.Dial(ctx, rawURL, domain, &bosh.Options{
 			HTTPClient: hc,
 			OnResponse: c.exts.httpResponse,
@@ -216,6 +219,18 @@ func (c *Connection) HTTPClient() *http.Client {
 		hc = &http.Client{Transport: &http.Transport{TLSClientConfig: c.cfg.TLSConfig.Clone(), Proxy: http.ProxyFromEnvironment}}
 	}
 	return hc
+}
+
+// boshHTTPClient returns the Connection's BOSH client that trusts
+// Config.TLSConfig: the BOSH default's settings (bosh.NewHTTPClientFrom),
+// made once, so that a reconnection finds its kept-alive connections.
+func (c *Connection) boshHTTPClient() *http.Client {
+	c.boshOnce.Do(func() {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = c.cfg.TLSConfig.Clone()
+		c.boshClient = bosh.NewHTTPClientFrom(tr)
+	})
+	return c.boshClient
 }
 
 // establish dials and negotiates a session: a new one, or the resumption
