@@ -372,16 +372,20 @@ func (n *negotiator) policy(f features) auth.Policy {
 
 // saslData decodes the base64 content of a SASL element ("=" is empty).
 func saslData(elem []byte) ([]byte, error) {
-	var v struct {
-		Text string `xml:",chardata"`
+	text, ok := saslText(elem)
+	if !ok {
+		var v struct {
+			Text []byte `xml:",chardata"`
+		}
+		if err := xml.Unmarshal(elem, &v); err != nil {
+			return nil, &ProtocolError{Step: "sasl", Msg: "malformed element", Err: err}
+		}
+		text = v.Text
 	}
-	if err := xml.Unmarshal(elem, &v); err != nil {
-		return nil, &ProtocolError{Step: "sasl", Msg: "malformed element", Err: err}
-	}
-	if v.Text == "" || v.Text == "=" {
+	if len(text) == 0 || string(text) == "=" {
 		return nil, nil
 	}
-	data, err := base64.StdEncoding.DecodeString(v.Text)
+	data, err := base64.StdEncoding.AppendDecode(nil, text)
 	if err != nil {
 		return nil, &ProtocolError{Step: "sasl", Msg: "bad base64 in server data", Err: err}
 	}
