@@ -50,7 +50,9 @@ func newRoundTripper(tr *http.Transport) *roundTripper {
 		d := &net.Dialer{Timeout: defaultDialTimeout, KeepAlive: defaultKeepAlive}
 		dial = d.DialContext
 	}
-	return &roundTripper{dial: dial, tlsConfig: tr.TLSClientConfig, proxied: tr}
+	// A copy: tr's own first request, or CloseIdleConnections, sets up
+	// HTTP/2 in its TLSClientConfig, which would race with a handshake here.
+	return &roundTripper{dial: dial, tlsConfig: tr.TLSClientConfig.Clone(), proxied: tr}
 }
 
 // persistConn is one kept-alive connection of a roundTripper.
