@@ -79,6 +79,8 @@ func checkHeap(t *testing.T, k kind, growth int64) {
 	t.Helper()
 	if c := ceiling(k); growth > int64(c) {
 		t.Errorf("live heap grew by %.1f MiB during the case, ceiling over %s %d MiB", float64(growth)/(1<<20), k, c>>20)
+	} else {
+		t.Logf("live heap grew by %.1f MiB (ceiling %d MiB)", float64(growth)/(1<<20), c>>20)
 	}
 }
 

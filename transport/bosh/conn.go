@@ -389,8 +389,9 @@ func (c *Conn) WriteElement(ctx context.Context, elem []byte) error {
 
 // queueBound is the most bytes held in each of the Conn's queues, what the
 // server sent and the reader has not taken, and what the writer gave and no
-// request has taken: past it the Conn starts no empty poll, and the writer
-// waits. Twice the bound of one response body.
+// request has taken: past it the Conn starts no request that does not have
+// to go (schedule.go), and the writer waits. Twice the bound of one
+// response body.
 func (c *Conn) queueBound() int { return 2 * c.opts.limits.MaxElementSize }
 
 // Close ends the session: it sends a type='terminate' request carrying the

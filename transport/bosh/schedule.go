@@ -59,6 +59,15 @@ func (c *Conn) dispatchLocked() time.Duration {
 		return 0
 	}
 	for c.windowOpenLocked() {
+		if c.readqN >= c.queueBound() && c.outN < c.queueBound() {
+			// The reader lags: every request, with elements or not, lets
+			// the server answer with more (an application answering a
+			// flood of IQs would pull the whole flood in). What is queued
+			// waits for the reader, until the writer would have to wait
+			// too: a reader that waits for the writer (a Handler writing
+			// its answers) must not wait for ever.
+			return 0
+		}
 		if len(c.out) > 0 {
 			c.startLocked(c.takeLocked())
 			continue
