@@ -30,8 +30,20 @@ type body struct {
 	streamError []byte // the last <stream:error/> child, also in children
 }
 
-// readBody reads a response body of at most max bytes.
-func readBody(r io.Reader, max int) ([]byte, error) {
+// readBody reads a response body of at most max bytes; size is its
+// Content-Length, or -1 when unknown. A known size within max is read into
+// a buffer of that size, in one go.
+func readBody(r io.Reader, size int64, max int) ([]byte, error) {
+	if size >= 0 && size <= int64(max) {
+		data := make([]byte, size)
+		if _, err := io.ReadFull(r, data); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		return data, nil
+	}
 	data, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
 	if err != nil {
 		return nil, err

@@ -103,7 +103,12 @@ func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry retryKin
 	}()
 
 	var tt tryTrace
-	req, err := http.NewRequestWithContext(tt.trace(actx, r), http.MethodPost, c.url, newWireBody(r.body))
+	rctx := tt.trace(actx, r)
+	if r.kind == kindTerminate {
+		// Prosody closes the terminate's connection once it has answered.
+		rctx = withCloseAfter(rctx)
+	}
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.url, newWireBody(r.body))
 	if err != nil {
 		return nil, retryNever, fmt.Errorf("bosh: build request: %w", redactError(err))
 	}
@@ -151,7 +156,7 @@ func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry retryKin
 		return nil, retryNever, &HTTPError{Status: code}
 	}
 
-	data, err := readBody(resp.Body, c.opts.limits.MaxElementSize)
+	data, err := readBody(resp.Body, resp.ContentLength, c.opts.limits.MaxElementSize)
 	if err != nil {
 		var le *transport.LimitError
 		if errors.As(err, &le) {

@@ -2,7 +2,6 @@ package bosh
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -115,12 +114,9 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 
-	// Request.Write reports WroteRequest itself, to the trace of its
-	// context: it writes to a buffer here, so it gets none.
-	var head bytes.Buffer
-	err := req.WithContext(context.Background()).Write(&head)
+	wire, err := requestBytes(req)
 	if err == nil {
-		_, err = pc.conn.Write(head.Bytes())
+		_, err = pc.conn.Write(wire)
 	}
 	if trace != nil && trace.WroteRequest != nil {
 		trace.WroteRequest(httptrace.WroteRequestInfo{Err: err})
@@ -139,12 +135,25 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.TLS = pc.tls
 	resp.Body = &connBody{
 		body:  resp.Body,
-		reuse: !resp.Close && !req.Close,
+		reuse: !resp.Close && !req.Close && ctx.Value(closeAfterKey{}) == nil,
 		pc:    pc,
 		stop:  stop,
 		t:     t,
 	}
 	return resp, nil
+}
+
+// closeAfterKey is the context key of withCloseAfter.
+type closeAfterKey struct{}
+
+// withCloseAfter returns ctx for a request whose connection the
+// roundTripper closes once the answer is read, instead of keeping it: the
+// server is known to close it (the terminate, terminate.go), and a
+// connection kept would be found dead by the next request, which would pay
+// for the check and the close. The request itself says nothing of it: it
+// asks for no Connection: close.
+func withCloseAfter(ctx context.Context) context.Context {
+	return context.WithValue(ctx, closeAfterKey{}, true)
 }
 
 // closeBody closes the body of a request RoundTrip does not send, as
