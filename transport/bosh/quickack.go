@@ -11,8 +11,9 @@ import (
 type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
 // QuickAckDial wraps dial so that the TCP connections it returns
-// acknowledge what they receive at once (TCP_QUICKACK after every read, on
-// Linux; elsewhere the connections are returned as they are).
+// acknowledge what they receive at once (TCP_QUICKACK before a read that
+// follows a read, on Linux; elsewhere the connections are returned as they
+// are).
 //
 // A BOSH response larger than the server's write chunk (8 KiB for Prosody)
 // leaves the server in several segments. With Nagle's algorithm on at the

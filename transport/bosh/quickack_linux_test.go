@@ -8,15 +8,15 @@ import (
 )
 
 // TestQuickAckDial checks that a connection from QuickAckDial is in
-// quick-ack mode after a read, and that a connection without a socket is
-// left alone.
+// quick-ack mode when it reads again after a read, and that a connection
+// without a socket is left alone.
 func TestQuickAckDial(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	served := make(chan struct{})
+	served, more := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(served)
 		c, err := ln.Accept()
@@ -25,6 +25,8 @@ func TestQuickAckDial(t *testing.T) {
 		}
 		defer c.Close()
 		_, _ = c.Write([]byte("<body/>"))
+		<-more
+		_, _ = c.Write([]byte("<b/>"))
 		_, _ = io.Copy(io.Discard, c) // until the client closes
 	}()
 	c, err := QuickAckDial(nil)(testCtx(t), "tcp", ln.Addr().String())
@@ -59,8 +61,17 @@ func TestQuickAckDial(t *testing.T) {
 	if _, err := io.ReadFull(c, buf); err != nil {
 		t.Fatal(err)
 	}
+	// The next read waits for more after a read: what came is
+	// acknowledged first.
+	if got := quick(0); got != 0 {
+		t.Fatalf("TCP_QUICKACK after setting 0 = %d", got)
+	}
+	close(more)
+	if _, err := io.ReadFull(c, buf[:4]); err != nil {
+		t.Fatal(err)
+	}
 	if got := quick(-1); got != 1 {
-		t.Errorf("TCP_QUICKACK after a read = %d, want 1", got)
+		t.Errorf("TCP_QUICKACK after a read that followed a read = %d, want 1", got)
 	}
 	c.Close()
 	<-served
