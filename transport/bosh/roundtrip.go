@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -20,6 +21,11 @@ const (
 	maxIdlePerHost  = http.DefaultMaxIdleConnsPerHost
 	idleConnTimeout = 90 * time.Second
 )
+
+// defaultMaxHead bounds the head of an answer (status line and headers)
+// when the transport sets no MaxResponseHeaderBytes: a BOSH answer's takes
+// a few hundred bytes.
+const defaultMaxHead = 64 << 10
 
 // roundTripper is the http.RoundTripper of NewHTTPClient: HTTP/1.1 over
 // kept-alive connections, where the goroutine that sends a request writes
@@ -35,6 +41,7 @@ type roundTripper struct {
 	dial      DialFunc        // nil: a net.Dialer with http.DefaultTransport's settings
 	tlsConfig *tls.Config     // nil: the defaults
 	proxied   *http.Transport // with a proxy from the environment
+	maxHead   int64           // the most bytes the head of an answer may take
 
 	mu   sync.Mutex
 	idle map[string][]*persistConn // by scheme and address, the oldest first
@@ -51,7 +58,11 @@ func newRoundTripper(tr *http.Transport) *roundTripper {
 	}
 	// A copy: tr's own first request, or CloseIdleConnections, sets up
 	// HTTP/2 in its TLSClientConfig, which would race with a handshake here.
-	return &roundTripper{dial: dial, tlsConfig: tr.TLSClientConfig.Clone(), proxied: tr}
+	maxHead := tr.MaxResponseHeaderBytes
+	if maxHead <= 0 {
+		maxHead = defaultMaxHead
+	}
+	return &roundTripper{dial: dial, tlsConfig: tr.TLSClientConfig.Clone(), proxied: tr, maxHead: maxHead}
 }
 
 // persistConn is one kept-alive connection of a roundTripper.
@@ -60,8 +71,9 @@ type persistConn struct {
 	conn net.Conn
 	raw  syscall.RawConn      // of the TCP connection, for alive; may be nil
 	tls  *tls.ConnectionState // nil over plain HTTP
-	br   *bufio.Reader
-	idle *time.Timer // closes it once idle for idleConnTimeout
+	br   *bufio.Reader        // reads through lim
+	lim  *io.LimitedReader    // bounds what the head of an answer may take
+	idle *time.Timer          // closes it once idle for idleConnTimeout
 }
 
 // RoundTrip sends req and reads the head of its answer; the answer's body
@@ -124,11 +136,20 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return fail(err)
 	}
+	// What the head may take is bounded, as net/http's Transport bounds
+	// it: a server sending a header without end must not take the
+	// client's memory with it. The bound counts what the reads bring in,
+	// which may go a buffer beyond the head.
+	pc.lim.N = t.maxHead + connBufferSize
 	resp, err := http.ReadResponse(pc.br, req)
 	// An informational answer (1xx) comes before the answer.
 	for err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 {
 		resp, err = http.ReadResponse(pc.br, req)
 	}
+	if err != nil && pc.lim.N <= 0 {
+		err = fmt.Errorf("bosh: the head of the answer is larger than %d bytes", t.maxHead)
+	}
+	pc.lim.N = math.MaxInt64
 	if err != nil {
 		return fail(err)
 	}
@@ -202,7 +223,8 @@ func (t *roundTripper) connect(ctx context.Context, scheme, host, addr string) (
 		}
 		conn, state = tc, &st
 	}
-	return &persistConn{conn: conn, raw: raw, tls: state, br: bufio.NewReaderSize(conn, connBufferSize)}, nil
+	lim := &io.LimitedReader{R: conn, N: math.MaxInt64}
+	return &persistConn{conn: conn, raw: raw, tls: state, lim: lim, br: bufio.NewReaderSize(lim, connBufferSize)}, nil
 }
 
 // take returns an idle connection for key, the one idle the longest, or

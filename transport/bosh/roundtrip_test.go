@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
@@ -183,5 +184,50 @@ func TestRoundTripperScheme(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, "ftp://example.com/", strings.NewReader("x"))
 	if _, err := rt.RoundTrip(req); err == nil || !strings.Contains(err.Error(), "unsupported protocol scheme") {
 		t.Errorf("RoundTrip = %v, want an unsupported scheme error", err)
+	}
+}
+
+// TestRoundTripperHeadBound: an answer whose head does not end fails the
+// request once it passes the bound (the transport's MaxResponseHeaderBytes,
+// else defaultMaxHead), and the client stops reading it: the server's
+// writes fail long before it has sent what it meant to.
+func TestRoundTripperHeadBound(t *testing.T) {
+	for _, max := range []int64{0, 16 << 10} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		const flood = 256 << 20
+		sent := make(chan int64, 1)
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				sent <- -1
+				return
+			}
+			defer c.Close()
+			_, _ = c.Read(make([]byte, 4096)) // the request
+			n, _ := c.Write([]byte("HTTP/1.1 200 OK\r\nX-Long: "))
+			total := int64(n)
+			chunk := []byte(strings.Repeat("a", 64<<10))
+			for total < flood {
+				n, err := c.Write(chunk)
+				total += int64(n)
+				if err != nil {
+					break
+				}
+			}
+			sent <- total
+		}()
+		rt := newRoundTripper(&http.Transport{MaxResponseHeaderBytes: max})
+		req, _ := http.NewRequestWithContext(testCtx(t), http.MethodPost, "http://"+ln.Addr().String()+"/http-bind", strings.NewReader("<body/>"))
+		_, err = rt.RoundTrip(req)
+		if err == nil || !strings.Contains(err.Error(), "head of the answer is larger than") {
+			t.Errorf("MaxResponseHeaderBytes %d: RoundTrip: %v, want the head bound's error", max, err)
+		}
+		if n := <-sent; n >= flood {
+			t.Errorf("MaxResponseHeaderBytes %d: the client read all %d bytes of an endless head", max, n)
+		}
+		ln.Close()
 	}
 }
