@@ -269,3 +269,38 @@ func TestUntracedRoundTripper(t *testing.T) {
 		t.Errorf("read %s, want %s", got, successElem)
 	}
 }
+
+// TestHeldRequestReleasedByNext checks that a request the server holds
+// counts as read once the server answers the one below it, empty and early,
+// after it was written (hold='1': the server holds no more than one), so
+// that a sender under load does not wait readGrace per request. Here
+// readGrace is an hour once the session holds its first long-poll: every
+// message after the first goes only because the answer to the request
+// below it told that it was read.
+func TestHeldRequestReleasedByNext(t *testing.T) {
+	f := newFakeServer(t, fakeConfig{StrictOrder: true}, false)
+	c := openFake(t, f, nil)
+	mustRead(t, c) // the features
+	c.Negotiated()
+	f.awaitHeld(1)
+	// The long-poll counts as read readGrace after it was written.
+	c.mu.Lock()
+	poll := c.pending[c.lastRID]
+	c.mu.Unlock()
+	select {
+	case <-poll.read:
+	case <-testCtx(t).Done():
+		t.Fatal("the long-poll never counted as read")
+	}
+	testReadGrace.Store(int64(time.Hour))
+	defer testReadGrace.Store(0)
+
+	const n = 10
+	for i := range n {
+		mustWrite(t, c, fmt.Sprintf("<message xmlns='jabber:client' id='m%d'/>", i))
+		f.awaitReceived(i + 1)
+	}
+	if s := f.Stall(); s != "" {
+		t.Fatalf("the server stalled: %s", s)
+	}
+}

@@ -222,6 +222,9 @@ func (c *Conn) deliverLocked(r *request, b *body, err error) {
 		}
 	}
 	c.arrived[r.rid] = b
+	if next := c.pending[r.rid+1]; releasedBy(r, next, b, c.params, time.Now()) {
+		next.markRead()
+	}
 	for c.err == nil {
 		b, ok := c.arrived[c.nextIn]
 		if !ok {
