@@ -103,12 +103,7 @@ func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry retryKin
 	}()
 
 	var tt tryTrace
-	rctx := tt.trace(actx, r)
-	if r.kind == kindTerminate {
-		// Prosody closes the terminate's connection once it has answered.
-		rctx = withCloseAfter(rctx)
-	}
-	req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.url, newWireBody(r.body))
+	req, err := http.NewRequestWithContext(tt.trace(actx, r), http.MethodPost, c.url, newWireBody(r.body))
 	if err != nil {
 		return nil, retryNever, fmt.Errorf("bosh: build request: %w", redactError(err))
 	}

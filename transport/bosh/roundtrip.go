@@ -156,25 +156,12 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.TLS = pc.tls
 	resp.Body = &connBody{
 		body:  resp.Body,
-		reuse: !resp.Close && !req.Close && ctx.Value(closeAfterKey{}) == nil,
+		reuse: !resp.Close && !req.Close,
 		pc:    pc,
 		stop:  stop,
 		t:     t,
 	}
 	return resp, nil
-}
-
-// closeAfterKey is the context key of withCloseAfter.
-type closeAfterKey struct{}
-
-// withCloseAfter returns ctx for a request whose connection the
-// roundTripper closes once the answer is read, instead of keeping it: the
-// server is known to close it (the terminate, terminate.go), and a
-// connection kept would be found dead by the next request, which would pay
-// for the check and the close. The request itself says nothing of it: it
-// asks for no Connection: close.
-func withCloseAfter(ctx context.Context) context.Context {
-	return context.WithValue(ctx, closeAfterKey{}, true)
 }
 
 // closeBody closes the body of a request RoundTrip does not send, as

@@ -45,8 +45,7 @@ func remotes(w http.ResponseWriter, r *http.Request) {
 
 // TestRoundTripperKeepsConnections: answers read whole leave their
 // connection for the next request, over HTTP and HTTPS; an answer that
-// says Connection: close, a request marked withCloseAfter, or an answer
-// whose body is closed unread, does not.
+// says Connection: close, or whose body is closed unread, does not.
 func TestRoundTripperKeepsConnections(t *testing.T) {
 	for _, tls := range []bool{false, true} {
 		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -76,12 +75,6 @@ func TestRoundTripperKeepsConnections(t *testing.T) {
 		post(t, rt, ctx, srv.URL+"/close")
 		if third, _ := post(t, rt, ctx, srv.URL); third == first {
 			t.Errorf("tls %v: the connection answered with Connection: close was kept", tls)
-		}
-
-		// A request marked withCloseAfter leaves its connection closed.
-		after, _ := post(t, rt, withCloseAfter(ctx), srv.URL)
-		if next, _ := post(t, rt, ctx, srv.URL); next == after {
-			t.Errorf("tls %v: the connection of a request marked withCloseAfter was kept", tls)
 		}
 
 		// A body closed before its end closes its connection.
