@@ -40,13 +40,7 @@ func newProbeRun(cfg xmppconn.Config) *probeRun {
 		if cfg.TLSConfig != nil {
 			tr.TLSClientConfig = cfg.TLSConfig.Clone()
 		}
-		if boshURL(cfg.URL) {
-			p.pool = bosh.NewHTTPClientFrom(tr)
-		} else {
-			// Discovery may lead to WebSocket, which the BOSH client
-			// cannot upgrade to: net/http's client serves both.
-			p.pool = &http.Client{Transport: tr}
-		}
+		p.pool = bosh.NewHTTPClientFrom(tr)
 		cfg.HTTPClient = p.pool
 	}
 	p.conn = xmppconn.New(cfg)
@@ -59,12 +53,6 @@ func newProbeRun(cfg xmppconn.Config) *probeRun {
 func webSocketURL(rawURL string) bool {
 	s, _, _ := strings.Cut(rawURL, "://")
 	return strings.EqualFold(s, "ws") || strings.EqualFold(s, "wss")
-}
-
-// boshURL reports whether rawURL is an http:// or https:// endpoint.
-func boshURL(rawURL string) bool {
-	s, _, _ := strings.Cut(rawURL, "://")
-	return strings.EqualFold(s, "http") || strings.EqualFold(s, "https")
 }
 
 // probeResult is what one probe measured.

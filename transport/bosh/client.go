@@ -20,25 +20,17 @@ func NewHTTPClient() *http.Client {
 	return NewHTTPClientFrom(tr)
 }
 
-// NewHTTPClientFrom returns an HTTP client for BOSH that takes its settings
-// from tr: HTTP/1.1 over kept-alive connections (up to 2 idle per server,
-// for 90 seconds, as http.DefaultTransport keeps them) dialed with
-// tr.DialContext wrapped in QuickAckDial, with tr.TLSClientConfig for
-// https (nil: the defaults); each request is written, and its answer read,
-// on the goroutine that sends it, with no goroutine per connection. A
-// request that tr.Proxy sends to a proxy goes through tr itself, as it is.
-// Use it to trust a private CA:
+// NewHTTPClientFrom returns an HTTP client for BOSH with tr's settings: a
+// clone of tr whose connections acknowledge at once (QuickAckDial around
+// tr.DialContext). Use it to trust a private CA:
 //
 //	tr := http.DefaultTransport.(*http.Transport).Clone()
 //	tr.TLSClientConfig = &tls.Config{RootCAs: pool}
 //	opts := &bosh.Options{HTTPClient: bosh.NewHTTPClientFrom(tr)}
-//
-// The client is for BOSH only: it cannot upgrade a connection to WebSocket.
-// tr must not be changed once the client is in use.
 func NewHTTPClientFrom(tr *http.Transport) *http.Client {
-	rt := newRoundTripper(tr)
-	rt.dial = QuickAckDial(rt.dial)
-	return &http.Client{Transport: rt}
+	tr = tr.Clone()
+	tr.DialContext = QuickAckDial(tr.DialContext)
+	return &http.Client{Transport: tr}
 }
 
 // defaultClient is the client of a Conn whose Options.HTTPClient is nil.

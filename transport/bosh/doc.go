@@ -20,20 +20,9 @@
 // what the reader writes in answer goes first: during a login no two
 // requests are ever under way together. A retransmission of a request
 // already written goes at once; a request whose try failed before it was
-// written holds the higher rids until a try of it is. The default client
-// (NewHTTPClient) writes each request in one write and reports it written
-// after; through net/http's Transport (a client of your own) each request's
-// body is written after its headers, in a second write, for net/http to
-// report the request written only once all of it is on the connection.
-//
-// The default client sends each request and reads its answer on the
-// request's own goroutine, over kept-alive HTTP/1.1 connections, with no
-// goroutine per connection: net/http's Transport hands every request to a
-// writing goroutine and every answer back from a reading one, and over BOSH,
-// where each exchange is a few hundred bytes, waking those was most of the
-// client's CPU per request. It drops an idle connection the server has
-// closed before it uses it, and sends requests through net/http's Transport
-// when the environment names a proxy.
+// written holds the higher rids until a try of it is. Each request's body is
+// written after its headers, in a second write, for net/http to report the
+// request written only once all of it is on the connection.
 //
 // No request goes out with a rid 'requests' or more above the lowest rid
 // whose response has not come, even when fewer requests are in flight: a

@@ -196,14 +196,13 @@ func newFakeServer(t *testing.T, cfg fakeConfig, tlsServer bool) *fakeServer {
 	} else {
 		f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	}
-	// The fake's client is NewHTTPClient's (roundTripper), trusting the
-	// fake's certificate.
-	tr := f.srv.Client().Transport.(*http.Transport).Clone()
+	f.client = f.srv.Client()
 	if cfg.StrictOrder {
 		f.wire = &wireLog{last: make(map[string]uint64)}
+		tr := f.srv.Client().Transport.(*http.Transport).Clone()
 		tr.DialContext = f.wire.dial(tr.DialContext)
+		f.client = &http.Client{Transport: tr}
 	}
-	f.client = &http.Client{Transport: newRoundTripper(tr)}
 	t.Cleanup(f.close)
 	return f
 }

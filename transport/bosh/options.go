@@ -11,9 +11,10 @@ import (
 // field is a sensible default, and a nil *Options means all defaults.
 type Options struct {
 	// HTTPClient sends the requests; nil means the client NewHTTPClient
-	// returns, one shared by the process (HTTP/1.1, connections that
-	// acknowledge at once: see QuickAckDial, and set it on your own
-	// transport too). Its connection pool is reused (keep-alive). Redirects are never followed:
+	// returns, one shared by the process (a clone of http.DefaultTransport
+	// whose connections acknowledge at once: see QuickAckDial, and set it
+	// on your own transport too). Its connection pool is reused
+	// (keep-alive). Redirects are never followed:
 	// the Conn uses a shallow copy whose CheckRedirect stops at the first
 	// response, and an HTTP 3xx is reported as a *transport.RedirectError
 	// of kind transport.RedirectHTTP. A Timeout on the client must be longer

@@ -170,9 +170,7 @@ func (r *request) markRead() {
 // the headers before the body and then copies the body to the connection
 // itself, its buffer empty: when it reports the request written, every byte
 // has been handed to the connection. The cost is one more write, and TCP
-// segment, per request. HTTP/2 flushes before it reports, either way. The
-// default client's own RoundTripper (roundtrip.go) writes a request in one
-// write and reports it after, whatever the body.
+// segment, per request. HTTP/2 flushes before it reports, either way.
 type wireBody struct {
 	data []byte
 	off  int

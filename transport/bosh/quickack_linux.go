@@ -54,6 +54,3 @@ func (q *quickAckConn) Write(b []byte) (int, error) {
 	q.readLast.Store(false)
 	return q.Conn.Write(b)
 }
-
-// SyscallConn returns the raw connection, for the pool's liveness check.
-func (q *quickAckConn) SyscallConn() (syscall.RawConn, error) { return q.raw, nil }
