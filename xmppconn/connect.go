@@ -174,12 +174,11 @@ func (c *Connection) dial(ctx context.Context, rawURL, domain string) (transport
 	if err != nil {
 		return nil, &ConfigError{Field: "URL", Msg: "not a URL"}
 	}
-	hc := c.HTTPClient()
 	from := c.cfg.streamFrom(strings.ToLower(u.Scheme), domain)
 	switch strings.ToLower(u.Scheme) {
 	case "ws", "wss":
 		wc, err := websocket.Dial(ctx, rawURL, domain, &websocket.Options{
-			HTTPClient: hc,
+			HTTPClient: c.HTTPClient(),
 			Header:     c.cfg.Header,
 			Origin:     c.cfg.Origin,
 			TLSConfig:  c.cfg.TLSConfig,
@@ -193,7 +192,8 @@ func (c *Connection) dial(ctx context.Context, rawURL, domain string) (transport
 		}
 		return wc, err
 	case "http", "https":
-		if c.cfg.HTTPClient == nil && c.cfg.TLSConfig != nil {
+		hc := c.cfg.HTTPClient
+		if hc == nil && c.cfg.TLSConfig != nil {
 			hc = c.boshHTTPClient()
 		}
 		return bosh.Dial(ctx, rawURL, domain, &bosh.Options{

@@ -26,12 +26,12 @@ type Connection struct {
 	em     events.Emitter
 	states events.Machine
 	exts   extensions // what packages on top added with Extend (extension.go)
+	iqs    iqWaits    // SendIQ requests waiting for their answers (iq.go)
 
 	// boshClient is the BOSH client built from Config.TLSConfig, once,
 	// so that reconnections reuse its connections (connect.go).
 	boshOnce   sync.Once
 	boshClient *http.Client
-	iqs        iqWaits // SendIQ requests waiting for their answers (iq.go)
 
 	// mu guards the fields below and every state transition, so that a
 	// transition and the events that go with it are queued atomically.

@@ -1,6 +1,10 @@
 package xmppconn
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/xmppconn/xmppconn/internal/xmlframe"
+)
 
 // saslText returns the text of a SASL element (challenge, response,
 // success) when the element holds only base64 text, without decoding it as
@@ -9,30 +13,14 @@ import "bytes"
 // use), which the XML decoder then reads. elem is one element as the
 // transport gives it: checked, so well formed.
 func saslText(elem []byte) (text []byte, ok bool) {
-	// The end of the start tag: the first '>' outside an attribute value.
-	var quote byte
-	end := -1
-	for i, c := range elem {
-		if quote != 0 {
-			if c == quote {
-				quote = 0
-			}
-			continue
-		}
-		if c == '\'' || c == '"' {
-			quote = c
-		} else if c == '>' {
-			end = i
-			break
-		}
-	}
-	if end < 1 {
+	end, selfClosing := xmlframe.TagEnd(elem)
+	switch {
+	case end < 0:
 		return nil, false
-	}
-	if elem[end-1] == '/' {
+	case selfClosing:
 		return nil, true // <success/>: no text
 	}
-	rest := elem[end+1:]
+	rest := elem[end:]
 	lt := bytes.IndexByte(rest, '<')
 	// The text must run to the end tag, the element's last markup.
 	if lt < 0 || lt+1 >= len(rest) || rest[lt+1] != '/' || bytes.IndexByte(rest[lt+1:], '<') >= 0 {

@@ -168,3 +168,24 @@ done:
 	}
 	return xml.Name{Space: s[start:colon], Local: s[colon+1 : p]}, p, true
 }
+
+// TagEnd returns the index just past the '>' that ends the tag data starts
+// with (the first '>' outside a quoted attribute value), and whether the
+// tag closes itself ("/>"); -1 when data holds no end of tag. data must
+// start with '<'.
+func TagEnd(data []byte) (end int, selfClosing bool) {
+	quote := byte(0)
+	for i := 1; i < len(data); i++ {
+		switch c := data[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '>':
+			return i + 1, data[i-1] == '/'
+		}
+	}
+	return -1, false
+}

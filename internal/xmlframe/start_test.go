@@ -120,3 +120,24 @@ func FuzzStartTag(f *testing.F) {
 		}
 	})
 }
+
+func TestTagEnd(t *testing.T) {
+	tests := []struct {
+		in          string
+		end         int
+		selfClosing bool
+	}{
+		{"<a>text</a>", 3, false},
+		{"<a/>", 4, true},
+		{"<a b='>' c=\"/>\">x</a>", 16, false},
+		{"<a b='x'/>", 10, true},
+		{"<a b='>", -1, false},
+		{"<a", -1, false},
+	}
+	for _, tt := range tests {
+		end, sc := TagEnd([]byte(tt.in))
+		if end != tt.end || sc != tt.selfClosing {
+			t.Errorf("TagEnd(%q) = %d, %v; want %d, %v", tt.in, end, sc, tt.end, tt.selfClosing)
+		}
+	}
+}

@@ -51,7 +51,7 @@ func parseUsualBody(data []byte, budget int) (*body, bool) {
 			decls = append(decls, nsDecl{prefix: a.Name.Local, ns: a.Value})
 		}
 	}
-	end, selfClosing := tagEnd(data)
+	end, selfClosing := xmlframe.TagEnd(data)
 	if end < 0 {
 		return nil, false
 	}
@@ -244,25 +244,6 @@ func inheritsDefault(elem []byte) (inherits, ok bool) {
 		}
 	}
 	return inherits, true
-}
-
-// tagEnd returns the index just after the start tag at the beginning of
-// data, and whether it closes itself; -1 when it does not end.
-func tagEnd(data []byte) (int, bool) {
-	quote := byte(0)
-	for i := 1; i < len(data); i++ {
-		switch c := data[i]; {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '>':
-			return i + 1, data[i-1] == '/'
-		}
-	}
-	return -1, false
 }
 
 func isTagSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

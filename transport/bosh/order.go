@@ -26,8 +26,8 @@ import (
 //     the request with the rid just below counts as read by the connection
 //     manager: it was answered, or the request below it got an early, empty
 //     answer once it had started (releasedBy), or it was written whole to
-//     its connection readGrace ago (by then the server has read what reached it whole on
-//     loopback or a LAN many times over). By induction every lower rid
+//     its connection readGrace ago (by then the server has read what
+//     reached it whole on loopback or a LAN many times over). By induction every lower rid
 //     counts as read by then. A request written long ago (the long-poll the
 //     server holds) lets the next one go at once; only a request that
 //     follows a fresh one within readGrace waits, for the rest of it.
