@@ -41,10 +41,10 @@ type Config struct {
 	Resource string
 
 	// HTTPClient is used for BOSH requests and the WebSocket handshake.
-	// nil: a client built from TLSConfig when it is set (for BOSH, one per
-	// Connection, with bosh.NewHTTPClientFrom); else the transports'
-	// defaults (http.DefaultClient for the WebSocket handshake,
-	// bosh.NewHTTPClient's for BOSH, see bosh.Options).
+	// nil: the transports' own, secured with TLSConfig when it is set (for
+	// BOSH one client per Connection, with bosh.NewHTTPClientFrom; for the
+	// WebSocket handshake websocket.Options.TLSConfig), else their defaults
+	// (see websocket.Options and bosh.Options).
 	HTTPClient *http.Client
 
 	// TLSConfig is used for wss:// and https:// when HTTPClient is nil, for

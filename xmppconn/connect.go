@@ -177,8 +177,10 @@ func (c *Connection) dial(ctx context.Context, rawURL, domain string) (transport
 	from := c.cfg.streamFrom(strings.ToLower(u.Scheme), domain)
 	switch strings.ToLower(u.Scheme) {
 	case "ws", "wss":
+		// Without Config.HTTPClient, websocket.Dial secures its own
+		// direct dial with TLSConfig.
 		wc, err := websocket.Dial(ctx, rawURL, domain, &websocket.Options{
-			HTTPClient: c.HTTPClient(),
+			HTTPClient: c.cfg.HTTPClient,
 			Header:     c.cfg.Header,
 			Origin:     c.cfg.Origin,
 			TLSConfig:  c.cfg.TLSConfig,
@@ -210,15 +212,21 @@ func (c *Connection) dial(ctx context.Context, rawURL, domain string) (transport
 }
 
 // HTTPClient returns the HTTP client of the endpoint: Config.HTTPClient, or
-// one that trusts Config.TLSConfig, or nil for the transports' own defaults.
+// one that trusts Config.TLSConfig (made once per Connection, with
+// http.DefaultTransport's timeouts and proxy, so that its kept-alive
+// connections serve every call), or nil for the transports' own defaults.
 // An extension that talks HTTP to the deployment uses it, so that it trusts
 // what the Connection trusts.
 func (c *Connection) HTTPClient() *http.Client {
-	hc := c.cfg.HTTPClient
-	if hc == nil && c.cfg.TLSConfig != nil {
-		hc = &http.Client{Transport: &http.Transport{TLSClientConfig: c.cfg.TLSConfig.Clone(), Proxy: http.ProxyFromEnvironment}}
+	if hc := c.cfg.HTTPClient; hc != nil || c.cfg.TLSConfig == nil {
+		return hc
 	}
-	return hc
+	c.httpOnce.Do(func() {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = c.cfg.TLSConfig.Clone()
+		c.httpClient = &http.Client{Transport: tr}
+	})
+	return c.httpClient
 }
 
 // boshHTTPClient returns the Connection's BOSH client that trusts

@@ -32,6 +32,9 @@ type Connection struct {
 	// so that reconnections reuse its connections (connect.go).
 	boshOnce   sync.Once
 	boshClient *http.Client
+	// httpClient is HTTPClient's client built from Config.TLSConfig, once.
+	httpOnce   sync.Once
+	httpClient *http.Client
 
 	// mu guards the fields below and every state transition, so that a
 	// transition and the events that go with it are queued atomically.
