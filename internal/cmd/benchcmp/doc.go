@@ -45,6 +45,10 @@
 //     Prosody's RSS (field 24 of /proc/PID/stat) and CPU per session:
 //     (reading with k sessions − reading before) / k, for xmppconn over
 //     WebSocket, mellium's raw WebSocket client and "xmppconn ws bare";
+//   - iq (-iq, -iq-server): pings (XEP-0199) to the server, each sent once
+//     the answer to the one before came, over WebSocket and over BOSH: the
+//     round trip's median and p90 and the client's CPU per ping, on
+//     Prosody 0.12 unless -iq-server names another server of the matrix;
 //   - throughput (-msgs): from one session to another, WebSocket against
 //     BOSH, with Prosody's defaults and with Nagle's algorithm off.
 //
@@ -57,5 +61,5 @@
 //
 //	go run ./internal/cmd/benchcmp [-n 40] [-warmup 3] [-mech SCRAM-SHA-1,PLAIN]
 //		[-self 5000] [-self-runs 3] [-idle 500] [-idle-runs 2] [-family-mech PLAIN]
-//		[-msgs 20000] [-only NAME] [-count-sm]
+//		[-iq 300] [-iq-server prosody12] [-msgs 20000] [-only NAME] [-count-sm]
 package main

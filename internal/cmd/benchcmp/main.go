@@ -46,6 +46,8 @@ func main() {
 	selfRuns := flag.Int("self-runs", 3, "self-send runs per client")
 	idle := flag.Int("idle", 500, "idle sessions per measurement (0: skip the idle family)")
 	idleRuns := flag.Int("idle-runs", 2, "idle measurements per client")
+	iq := flag.Int("iq", 300, "pings per transport in the IQ family (0: skip it)")
+	iqServer := flag.String("iq-server", string(servertest.Prosody12), "server of the IQ family: prosody12, prosody13 or ejabberd")
 	countSMFlag := flag.Bool("count-sm", false, "count the stream management elements of xmppconn over WebSocket in the self-send family")
 	familyMech := flag.String("family-mech", "PLAIN", "SASL mechanism of the self-send and idle families")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the connect family to this file")
@@ -61,6 +63,9 @@ func main() {
 	}
 	if err == nil && *idle > 0 && *idleRuns > 0 {
 		err = runIdle(ctx, *idle, *idleRuns, *familyMech, *only)
+	}
+	if err == nil && *iq > 0 {
+		err = runIQ(ctx, *iq, servertest.Kind(*iqServer))
 	}
 	if err == nil && *msgs > 0 {
 		err = runThroughput(ctx, *msgs)
