@@ -20,9 +20,12 @@
 // what the reader writes in answer goes first: during a login no two
 // requests are ever under way together. A retransmission of a request
 // already written goes at once; a request whose try failed before it was
-// written holds the higher rids until a try of it is. Each request's body is
-// written after its headers, in a second write, for net/http to report the
-// request written only once all of it is on the connection.
+// written holds the higher rids until a try of it is. A request that waits
+// for its turn takes what is written meanwhile (its body is made when its
+// turn comes), so that the wait is paid once, not per element: an answer to
+// a XEP-0198 <r/> and the stanza after it leave together. Each request's
+// body is written after its headers, in a second write, for net/http to
+// report the request written only once all of it is on the connection.
 //
 // No request goes out with a rid 'requests' or more above the lowest rid
 // whose response has not come, even when fewer requests are in flight: a

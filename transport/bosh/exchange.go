@@ -94,6 +94,7 @@ func (c *Conn) attempt(ctx context.Context, r *request) (b *body, retry retryKin
 	actx, cancel := context.WithTimeout(ctx, c.requestTimeout())
 	defer cancel()
 	c.mu.Lock()
+	c.sealLocked(r)
 	r.cancelAttempt = cancel
 	c.mu.Unlock()
 	defer func() {

@@ -169,24 +169,48 @@ type failFirstTry struct {
 	next http.RoundTripper
 	fail func(body []byte) bool
 
-	mu   sync.Mutex
-	seen map[string]bool
+	mu     sync.Mutex
+	seen   map[string]bool
+	failed int // tries failed so far
 }
 
-func (t *failFirstTry) RoundTrip(req *http.Request) (*http.Response, error) {
+// failures returns how many tries it has failed.
+func (t *failFirstTry) failures() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.failed
+}
+
+// sentBody returns the body of req, read through GetBody so that req keeps
+// its own.
+func sentBody(req *http.Request) ([]byte, error) {
 	body, err := req.GetBody()
 	if err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(body)
+	return io.ReadAll(body)
+}
+
+// isPoll reports whether body is a request of the fake's session that
+// carries nothing and restarts nothing: a long-poll.
+func isPoll(body []byte) bool {
+	return bytes.Contains(body, []byte("sid='SID'")) && bytes.HasSuffix(body, []byte("/>")) && !bytes.Contains(body, []byte("restart"))
+}
+
+func (t *failFirstTry) RoundTrip(req *http.Request) (*http.Response, error) {
+	data, err := sentBody(req)
 	if err != nil {
 		return nil, err
 	}
 	t.mu.Lock()
 	first := !t.seen[string(data)]
 	t.seen[string(data)] = true
+	failing := first && t.fail(data)
+	if failing {
+		t.failed++
+	}
 	t.mu.Unlock()
-	if first && t.fail(data) {
+	if failing {
 		if req.Body != nil {
 			req.Body.Close()
 		}
@@ -201,10 +225,7 @@ func (t *failFirstTry) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestUnwrittenRequestHoldsNext(t *testing.T) {
 	for i := range 20 {
 		f := newFakeServer(t, fakeConfig{StrictOrder: true, Reply: loginReply}, false)
-		rt := &failFirstTry{next: f.client.Transport, seen: make(map[string]bool), fail: func(body []byte) bool {
-			// The first long-poll: no payload, after the session exists.
-			return bytes.Contains(body, []byte("sid='SID'")) && bytes.HasSuffix(body, []byte("/>")) && !bytes.Contains(body, []byte("restart"))
-		}}
+		rt := &failFirstTry{next: f.client.Transport, seen: make(map[string]bool), fail: isPoll}
 		c := dialFake(t, f, func(o *Options) {
 			o.HTTPClient = &http.Client{Transport: rt}
 			o.Backoff = []time.Duration{20 * time.Millisecond}
@@ -214,10 +235,13 @@ func TestUnwrittenRequestHoldsNext(t *testing.T) {
 		}
 		mustRead(t, c) // the features
 		// The reader waits for more: the long-poll leaves (its first try
-		// fails), and the <auth/> right behind it.
+		// fails), and the <auth/> right behind it. The <auth/> is written
+		// once the poll's first try has failed: written before, it would
+		// go in the poll, which waits for nothing yet has no body.
 		c.mu.Lock()
 		c.readerWaitsLocked()
 		c.mu.Unlock()
+		await(t, "the long-poll's first try", func() bool { return rt.failures() > 0 })
 		mustWrite(t, c, authElem)
 		ctx, cancel := context.WithTimeout(context.Background(), loginBound)
 		go func() {

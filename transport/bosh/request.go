@@ -27,13 +27,21 @@ const (
 	kindTerminate                    // type='terminate'
 )
 
-// request is one BOSH request. Its body is built once, when its rid is
-// allocated, and every retransmission sends exactly these bytes.
+// request is one BOSH request. Its body is built once, and every
+// retransmission sends exactly these bytes: at once for a session creation,
+// restart or terminate; for payloads (or none) when its first try takes its
+// turn (sealLocked), so that what is written while it waits for the request
+// below it goes with it (schedule.go, absorbLocked).
 type request struct {
-	rid   uint64
-	kind  requestKind
-	body  []byte
-	empty bool // no payloads: a long-poll or a poll
+	rid  uint64
+	kind requestKind
+	// body, once set, is what every try sends. Until then payload holds
+	// the elements the request carries; both are guarded by Conn.mu until
+	// body is set.
+	body    []byte
+	payload [][]byte
+	size    int  // bytes in payload
+	empty   bool // no payloads: a long-poll or a poll
 
 	// kick asks for an immediate retransmission (the server reported the
 	// response as lost). cancelAttempt, guarded by Conn.mu, aborts the HTTP

@@ -58,6 +58,7 @@ func (c *Conn) dispatchLocked() time.Duration {
 	if c.state != stateOpen || c.closed || c.err != nil {
 		return 0
 	}
+	c.absorbLocked()
 	for c.windowOpenLocked() {
 		if c.readqN >= c.queueBound() && c.outN < c.queueBound() {
 			// The reader lags: every request, with elements or not, lets
@@ -167,12 +168,56 @@ func (c *Conn) takeLocked() *request {
 }
 
 // payloadRequestLocked allocates the next rid for a request carrying
-// payload, or none.
+// payload, or none. Its body is built when it takes its turn (sealLocked).
 func (c *Conn) payloadRequestLocked(payload [][]byte) *request {
 	r := c.newRequestLocked(kindPayload)
+	r.payload = payload
+	for _, p := range payload {
+		r.size += len(p)
+	}
 	r.empty = len(payload) == 0
-	r.body = payloadBody(r.rid, c.sid, c.ackLocked(r.rid), payload, false)
 	return r
+}
+
+// absorbLocked moves queued elements into the last request started, while
+// that one still waits for its turn (order.go) and so has no body yet: a
+// request that waits for the one below it to count as read takes what is
+// written meanwhile, up to maxBatch bytes, instead of leaving it for a
+// request after it, which would wait the same again. Over a server that
+// asks for XEP-0198 acks an answer to <r/> and the next stanza then leave
+// together. The rid order is unchanged: the elements were queued after
+// everything that request carries.
+func (c *Conn) absorbLocked() {
+	r := c.pending[c.lastRID]
+	if r == nil || r.kind != kindPayload || r.body != nil {
+		return
+	}
+	for len(c.out) > 0 && !c.out[0].restart {
+		e := c.out[0].elem
+		if r.size > 0 && r.size+len(e) > maxBatch {
+			return
+		}
+		r.payload = append(r.payload, e)
+		r.size += len(e)
+		r.empty = false
+		c.lastEmpty = false
+		c.out[0] = outItem{}
+		c.out = c.out[1:]
+		c.outN -= len(e)
+	}
+	if len(c.out) == 0 {
+		c.out, c.outN = nil, 0
+	}
+}
+
+// sealLocked builds r's body, once, when its first try takes its turn:
+// what it carries is fixed from then on.
+func (c *Conn) sealLocked(r *request) {
+	if r.body != nil {
+		return
+	}
+	r.body = payloadBody(r.rid, c.sid, c.ackLocked(r.rid), r.payload, false)
+	r.payload = nil
 }
 
 // ackLocked returns the 'ack' attribute of a new request with this rid: the

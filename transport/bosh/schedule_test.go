@@ -2,6 +2,7 @@ package bosh
 
 import (
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -240,5 +241,70 @@ func TestPollingPace(t *testing.T) {
 	f.awaitReceived(1)
 	if diff := cmp.Diff([]string{msg1}, f.Received()); diff != "" {
 		t.Errorf("received (-want +got):\n%s", diff)
+	}
+}
+
+// gateFirstPoll is an http.RoundTripper that holds the first try of the
+// session's first long-poll, before anything of it is written, until open
+// is closed.
+type gateFirstPoll struct {
+	next http.RoundTripper
+	open chan struct{}
+	held chan struct{} // closed once that try is held
+	once sync.Once
+}
+
+func (g *gateFirstPoll) RoundTrip(req *http.Request) (*http.Response, error) {
+	data, err := sentBody(req)
+	if err != nil {
+		return nil, err
+	}
+	if isPoll(data) {
+		first := false
+		g.once.Do(func() { first = true })
+		if first {
+			close(g.held)
+			select {
+			case <-g.open:
+			case <-req.Context().Done():
+				return nil, req.Context().Err()
+			}
+		}
+	}
+	return g.next.RoundTrip(req)
+}
+
+// TestWaitingRequestTakesLaterWrites checks that a request waiting for its
+// turn (the long-poll below it is not written yet) takes what is written
+// meanwhile: the <auth/> and the element written after it leave in one
+// request, behind the poll, instead of the second waiting for a request of
+// its own.
+func TestWaitingRequestTakesLaterWrites(t *testing.T) {
+	f := newFakeServer(t, fakeConfig{StrictOrder: true, Reply: loginReply}, false)
+	g := &gateFirstPoll{next: f.client.Transport, open: make(chan struct{}), held: make(chan struct{})}
+	c := dialFake(t, f, func(o *Options) { o.HTTPClient = &http.Client{Transport: g} })
+	if _, err := c.Open(testCtx(t), false); err != nil {
+		t.Fatal(err)
+	}
+	mustRead(t, c) // the features
+	c.mu.Lock()
+	c.readerWaitsLocked() // the long-poll leaves, and is held before writing
+	c.mu.Unlock()
+	select {
+	case <-g.held:
+	case <-testCtx(t).Done():
+		t.Fatal("no long-poll")
+	}
+	const later = "<r xmlns='urn:xmpp:sm:3'/>"
+	mustWrite(t, c, authElem)
+	mustWrite(t, c, later)
+	close(g.open)
+	f.awaitReceived(2)
+	reqs := byRID(f.Requests())
+	if len(reqs) != 3 || !carries(reqs[2], "<auth") || !carries(reqs[2], later) {
+		for _, r := range reqs {
+			t.Logf("rid %d: %q", r.RID, r.Children)
+		}
+		t.Fatal("requests in rid order are not creation, poll, then one with the <auth/> and the element after it")
 	}
 }
