@@ -186,10 +186,13 @@ func (c *Conn) payloadRequestLocked(payload [][]byte) *request {
 // request after it, which would wait the same again. Over a server that
 // asks for XEP-0198 acks an answer to <r/> and the next stanza then leave
 // together. The rid order is unchanged: the elements were queued after
-// everything that request carries.
+// everything that request carries. An empty long-poll takes nothing: it is
+// there to be held, and with elements the server would answer it at once
+// and hold one request fewer (Prosody drops a stream error it has no held
+// request for).
 func (c *Conn) absorbLocked() {
 	r := c.pending[c.lastRID]
-	if r == nil || r.kind != kindPayload || r.body != nil {
+	if r == nil || r.kind != kindPayload || r.body != nil || r.empty {
 		return
 	}
 	for len(c.out) > 0 && !c.out[0].restart {
@@ -199,8 +202,6 @@ func (c *Conn) absorbLocked() {
 		}
 		r.payload = append(r.payload, e)
 		r.size += len(e)
-		r.empty = false
-		c.lastEmpty = false
 		c.out[0] = outItem{}
 		c.out = c.out[1:]
 		c.outN -= len(e)

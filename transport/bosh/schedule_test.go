@@ -308,3 +308,39 @@ func TestWaitingRequestTakesLaterWrites(t *testing.T) {
 		t.Fatal("requests in rid order are not creation, poll, then one with the <auth/> and the element after it")
 	}
 }
+
+// TestWaitingPollTakesNothing checks that an empty long-poll waiting for its
+// turn takes no element written meanwhile: it is there for the server to
+// hold, and with elements the server would answer it at once. With hold='2'
+// two polls leave together, the first held before writing; the second waits
+// for it, and the message goes in a request of its own behind them.
+func TestWaitingPollTakesNothing(t *testing.T) {
+	f := newFakeServer(t, fakeConfig{Hold: 2, Requests: 3}, false)
+	g := &gateFirstPoll{next: f.client.Transport, open: make(chan struct{}), held: make(chan struct{})}
+	c := dialFake(t, f, func(o *Options) {
+		o.HTTPClient = &http.Client{Transport: g}
+		o.Hold = 2
+	})
+	if _, err := c.Open(testCtx(t), false); err != nil {
+		t.Fatal(err)
+	}
+	mustRead(t, c) // the features
+	c.Negotiated()
+	select {
+	case <-g.held:
+	case <-testCtx(t).Done():
+		t.Fatal("no long-poll")
+	}
+	const msg = "<message xmlns='jabber:client' id='m'/>"
+	mustWrite(t, c, msg)
+	close(g.open)
+	f.awaitReceived(1)
+	f.awaitHeld(2)
+	reqs := byRID(f.Requests())
+	if len(reqs) != 4 || len(reqs[1].Children) != 0 || len(reqs[2].Children) != 0 || !carries(reqs[3], msg) {
+		for _, r := range reqs {
+			t.Logf("rid %d: %q", r.RID, r.Children)
+		}
+		t.Fatal("requests in rid order are not creation, two empty polls, then the message")
+	}
+}
