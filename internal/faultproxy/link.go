@@ -62,7 +62,9 @@ func (l *link) run(dial bool) {
 		d := net.Dialer{Timeout: dialTimeout}
 		c, err := d.DialContext(l.p.ctx, "tcp", l.p.target)
 		if err != nil {
-			l.close(true) // the target is down: the client sees a reset
+			// The target is down: the client sees a reset. A dial that
+			// Close cut short gets the FIN that Close promises.
+			l.close(l.p.ctx.Err() == nil)
 			return
 		}
 		server = c.(*net.TCPConn)
