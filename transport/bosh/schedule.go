@@ -197,7 +197,7 @@ func (c *Conn) absorbLocked() {
 	}
 	for len(c.out) > 0 && !c.out[0].restart {
 		e := c.out[0].elem
-		if r.size > 0 && r.size+len(e) > maxBatch {
+		if r.size+len(e) > maxBatch {
 			return
 		}
 		r.payload = append(r.payload, e)
