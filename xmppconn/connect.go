@@ -221,23 +221,23 @@ func (c *Connection) HTTPClient() *http.Client {
 	if hc := c.cfg.HTTPClient; hc != nil || c.cfg.TLSConfig == nil {
 		return hc
 	}
-	c.httpOnce.Do(func() {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig = c.cfg.TLSConfig.Clone()
-		c.httpClient = &http.Client{Transport: tr}
-	})
+	c.httpOnce.Do(func() { c.httpClient = &http.Client{Transport: c.tlsTransport()} })
 	return c.httpClient
+}
+
+// tlsTransport returns a new clone of http.DefaultTransport that trusts
+// Config.TLSConfig.
+func (c *Connection) tlsTransport() *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = c.cfg.TLSConfig.Clone()
+	return tr
 }
 
 // boshHTTPClient returns the Connection's BOSH client that trusts
 // Config.TLSConfig: the BOSH default's settings (bosh.NewHTTPClientFrom),
 // made once, so that a reconnection finds its kept-alive connections.
 func (c *Connection) boshHTTPClient() *http.Client {
-	c.boshOnce.Do(func() {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig = c.cfg.TLSConfig.Clone()
-		c.boshClient = bosh.NewHTTPClientFrom(tr)
-	})
+	c.boshOnce.Do(func() { c.boshClient = bosh.NewHTTPClientFrom(c.tlsTransport()) })
 	return c.boshClient
 }
 

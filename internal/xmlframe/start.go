@@ -32,26 +32,15 @@ func StartTag(elem []byte) (xml.StartElement, bool) {
 	if i >= len(elem) || elem[i] != '<' {
 		return xml.StartElement{}, false
 	}
-	end, quote := -1, byte(0)
-scan:
-	for j := i + 1; j < len(elem); j++ {
-		c := elem[j]
-		switch {
-		case c == '&' || c == '<' || c == '\r' || c >= 0x80 || c < 0x20 && c != '\t' && c != '\n':
-			return xml.StartElement{}, false
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '>':
-			end = j
-			break scan
-		}
-	}
-	if end < 0 {
+	n, _ := TagEnd(elem[i:])
+	if n < 0 {
 		return xml.StartElement{}, false
+	}
+	end := i + n - 1 // the '>'
+	for _, c := range elem[i+1 : end] {
+		if c == '&' || c == '<' || c == '\r' || c >= 0x80 || c < 0x20 && c != '\t' && c != '\n' {
+			return xml.StartElement{}, false
+		}
 	}
 	s := string(elem[i+1 : end]) // one allocation: every name and value is a substring
 	s = strings.TrimSuffix(s, "/")

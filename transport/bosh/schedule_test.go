@@ -274,6 +274,21 @@ func (g *gateFirstPoll) RoundTrip(req *http.Request) (*http.Response, error) {
 	return g.next.RoundTrip(req)
 }
 
+// openGated opens a session on f whose first long-poll gateFirstPoll
+// holds, and reads the features.
+func openGated(t *testing.T, f *fakeServer, edit func(*Options)) (*Conn, *gateFirstPoll) {
+	t.Helper()
+	g := &gateFirstPoll{next: f.client.Transport, open: make(chan struct{}), held: make(chan struct{})}
+	c := openFake(t, f, func(o *Options) {
+		o.HTTPClient = &http.Client{Transport: g}
+		if edit != nil {
+			edit(o)
+		}
+	})
+	mustRead(t, c) // the features
+	return c, g
+}
+
 // TestWaitingRequestTakesLaterWrites checks that a request waiting for its
 // turn (the long-poll below it is not written yet) takes what is written
 // meanwhile: the <auth/> and the element written after it leave in one
@@ -281,12 +296,7 @@ func (g *gateFirstPoll) RoundTrip(req *http.Request) (*http.Response, error) {
 // its own.
 func TestWaitingRequestTakesLaterWrites(t *testing.T) {
 	f := newFakeServer(t, fakeConfig{StrictOrder: true, Reply: loginReply}, false)
-	g := &gateFirstPoll{next: f.client.Transport, open: make(chan struct{}), held: make(chan struct{})}
-	c := dialFake(t, f, func(o *Options) { o.HTTPClient = &http.Client{Transport: g} })
-	if _, err := c.Open(testCtx(t), false); err != nil {
-		t.Fatal(err)
-	}
-	mustRead(t, c) // the features
+	c, g := openGated(t, f, nil)
 	c.mu.Lock()
 	c.readerWaitsLocked() // the long-poll leaves, and is held before writing
 	c.mu.Unlock()
@@ -316,15 +326,7 @@ func TestWaitingRequestTakesLaterWrites(t *testing.T) {
 // for it, and the message goes in a request of its own behind them.
 func TestWaitingPollTakesNothing(t *testing.T) {
 	f := newFakeServer(t, fakeConfig{Hold: 2, Requests: 3}, false)
-	g := &gateFirstPoll{next: f.client.Transport, open: make(chan struct{}), held: make(chan struct{})}
-	c := dialFake(t, f, func(o *Options) {
-		o.HTTPClient = &http.Client{Transport: g}
-		o.Hold = 2
-	})
-	if _, err := c.Open(testCtx(t), false); err != nil {
-		t.Fatal(err)
-	}
-	mustRead(t, c) // the features
+	c, g := openGated(t, f, func(o *Options) { o.Hold = 2 })
 	c.Negotiated()
 	select {
 	case <-g.held:
